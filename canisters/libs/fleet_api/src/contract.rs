@@ -95,3 +95,36 @@ pub struct ContractInfo {
     /// A human label given by the owner at creation (token symbol, DAO name...).
     pub name: String,
 }
+
+/// Post-upgrade argument of every contract kind, candid `(opt ContractUpgrade)`. An upgrade without an argument (e.g.
+/// `dfx deploy` by the owner) is accepted and keeps the compiled-in version.
+#[derive(CandidType, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct ContractUpgrade {
+    /// The version being installed; the contract refuses an upgrade whose version differs from its compiled-in one.
+    pub version: String,
+    /// Kind-specific migration argument, candid-encoded, taken from the registry entry of the target version.
+    pub migration_arg: Option<Vec<u8>>,
+}
+
+/// Third argument of every factory's `createContract(owner, args, options)`.
+#[derive(CandidType, Deserialize, Serialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct DeployOptions {
+    /// Cycles the new contract starts with (on top of the creation fee). `None`: the factory's own default.
+    pub initial_cycles: Option<candid::Nat>,
+    /// Idempotency key (the backend passes its invoice id): a second `createContract` with the same caller and key
+    /// returns the contract of the first instead of creating another.
+    pub request_id: Option<u64>,
+}
+
+/// Candid method names of the factory callbacks a contract makes, shared by the contract runtime and the factories.
+/// Each takes the contract's own id first (`contractId == caller` is checked) and returns `variant { Ok; Err : FleetError }`.
+pub mod callbacks {
+    /// `(contract_id : principal)`
+    pub const DEPLOYMENT_COMPLETE: &str = "notifyDeploymentComplete";
+    /// `(contract_id : principal, user : principal)`
+    pub const PARTICIPANT_ADDED: &str = "notifyParticipantAdded";
+    /// `(contract_id : principal, status : text)`
+    pub const STATUS_CHANGED: &str = "notifyStatusChanged";
+    /// `(contract_id : principal, is_public : bool)`
+    pub const VISIBILITY_CHANGED: &str = "notifyVisibilityChanged";
+}

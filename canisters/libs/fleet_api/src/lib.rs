@@ -7,7 +7,7 @@ pub mod health;
 pub mod paging;
 pub mod version;
 
-pub use contract::{ContractInfo, ContractInit, ContractKind, ContractStatus, UpgradePolicy};
+pub use contract::{ContractInfo, ContractInit, ContractKind, ContractStatus, ContractUpgrade, DeployOptions, UpgradePolicy};
 pub use error::{FleetError, FleetResult};
 pub use health::{ContractHealth, ServiceHealth, SetupStatus, SystemStatus};
 pub use paging::{Page, PageRequest};
