@@ -314,8 +314,9 @@ impl RejectResponse {
         )
     }
 
+    /// The replica reports an unknown management method as IC0536, not IC0407.
     pub fn unknown_management_method(method: &str) -> Self {
-        Self::new(ErrorCode::UnknownManagementMessage, format!("Management canister has no method '{method}'"))
+        Self::new(ErrorCode::CanisterMethodNotFound, format!("Management canister has no method '{method}'"))
     }
 
     /// A management call whose argument does not decode or fails validation: IC0408.
