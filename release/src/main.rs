@@ -1,1 +1,37 @@
-fn main() {}
+//! `release`: the fleet's release CLI. One file per subcommand under `commands/`; adding a subcommand means a new
+//! file there, one variant below and one match arm.
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "release", version, about = "Build, check and package the fleet's canisters")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build every canister crate (or the ones named) to `<target-dir>/canisters/<name>.wasm.gz` (+ `.sha256`).
+    Build(commands::build::BuildArgs),
+    /// Check that the `.did` file of every canister crate exists and type-checks.
+    CheckDid(commands::check_did::CheckDidArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Build(args) => commands::build::run(args),
+        Command::CheckDid(args) => commands::check_did::run(args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

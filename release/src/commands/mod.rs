@@ -1,0 +1,30 @@
+//! One module per subcommand. Each exposes `<Name>Args` (clap) and `run(args) -> anyhow::Result<()>`.
+
+pub mod build;
+pub mod check_did;
+
+use release::workspace::FleetWorkspace;
+use std::path::PathBuf;
+
+/// Options every subcommand that reads the workspace shares.
+#[derive(clap::Args, Debug, Clone)]
+pub struct WorkspaceArgs {
+    /// Cargo.toml of the workspace (default: found from the current directory, as cargo does).
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+}
+
+impl WorkspaceArgs {
+    pub fn load(&self) -> anyhow::Result<FleetWorkspace> {
+        let workspace = FleetWorkspace::load(self.manifest_path.as_deref())?;
+        for canister in &workspace.canisters {
+            for key in &canister.unknown_keys {
+                eprintln!(
+                    "warning: package `{}`: unknown key `{key}` in [package.metadata.fleet] (known: canister, did, kind, fixture)",
+                    canister.package
+                );
+            }
+        }
+        Ok(workspace)
+    }
+}
