@@ -1,0 +1,125 @@
+//! Point 5: limits of an application subnet — instructions, payload sizes, cycles and freezing.
+
+use crate::support::*;
+use emulator::state::SubnetConfig;
+use emulator::{ErrorCode, PocketIcBuilder, Principal, RejectCode, Time};
+
+fn assert_instruction_limit(err: &emulator::RejectResponse) {
+    assert_eq!(err.reject_code, RejectCode::CanisterError, "{err:?}");
+    assert_eq!(err.error_code, ErrorCode::CanisterInstructionLimitExceeded, "{err:?}");
+}
+
+#[test]
+fn a_query_over_5_billion_instructions_fails_with_ic0522() {
+    let pic = new_pic();
+    let probe = Probe::install(&pic);
+    let err = probe.query::<_, (u64,)>("burn_query", (u64::MAX,)).unwrap_err();
+    assert_instruction_limit(&err);
+    let (ok,): (u64,) = probe.query("burn_query", (1_000_000u64,)).unwrap();
+    assert!(ok < 5_000_000_000);
+}
+
+#[test]
+fn an_update_over_the_instruction_limit_fails_and_is_rolled_back() {
+    // Same check as the 40 B default, with a 2 B limit so that the test stays fast.
+    let pic = PocketIcBuilder::new()
+        .with_initial_time(Time::from_nanos_since_unix_epoch(START_TIME_NANOS))
+        .with_subnet_config(SubnetConfig { update_instruction_limit: 2_000_000_000, ..Default::default() })
+        .build();
+    let probe = Probe::install(&pic);
+    probe.increment();
+    let err = probe.update::<_, (u64,)>("burn", (u64::MAX,)).unwrap_err();
+    assert_instruction_limit(&err);
+    assert!(err.reject_message.contains("2000000000") || err.reject_message.contains("2_000_000_000"), "{err:?}");
+    assert_eq!(probe.counters().stable, 1);
+    assert_eq!(probe.increment().stable, 2, "the canister keeps working");
+}
+
+#[test]
+#[ignore = "burns the real 40 B instruction limit: slow (run with --ignored)"]
+fn an_update_over_40_billion_instructions_fails_with_ic0522() {
+    let pic = new_pic();
+    let probe = Probe::install(&pic);
+    let err = probe.update::<_, (u64,)>("burn", (u64::MAX,)).unwrap_err();
+    assert_instruction_limit(&err);
+}
+
+#[test]
+fn an_update_just_under_the_limit_succeeds() {
+    let pic = new_pic();
+    let probe = Probe::install(&pic);
+    let (used,): (u64,) = probe.update("burn", (50_000_000u64,)).unwrap();
+    assert!(used >= 50_000_000 && used < 40_000_000_000, "{used}");
+}
+
+#[test]
+fn an_ingress_payload_over_2_mib_is_rejected() {
+    let pic = new_pic();
+    let probe = Probe::install(&pic);
+    let big = vec![7u8; 2 * 1024 * 1024 + 1];
+    let err = pic.update_call(probe.id, user(1), "echo", encode((big,))).unwrap_err();
+    assert!(err.reject_message.contains("2097152") || err.reject_message.to_lowercase().contains("too large"), "{err:?}");
+    let fits = vec![7u8; 1024 * 1024];
+    let reply = pic.update_call(probe.id, user(1), "echo", encode((fits.clone(),))).unwrap();
+    let (echoed,): (Vec<u8>,) = decode(&reply);
+    assert_eq!(echoed, fits);
+}
+
+#[test]
+fn a_canister_without_cycles_is_frozen_and_rejects_calls() {
+    let pic = new_pic();
+    let parent = Probe::install(&pic);
+    // A child created with no cycles beyond the creation fee, controlled by the parent and the test.
+    let (child,): (Result<Principal, CallReject>,) = parent.update("create_child", (0u128,)).unwrap();
+    let child = child.unwrap();
+    assert_eq!(pic.cycle_balance(child), 0);
+    let settings = emulator::management_types::UpdateSettingsArgs {
+        canister_id: child,
+        settings: emulator::CanisterSettings { controllers: Some(vec![parent.id, controller()]), ..Default::default() },
+        sender_canister_version: None,
+    };
+    parent
+        .call(CallRequest::new(Principal::management_canister(), "update_settings", encode((settings,))))
+        .unwrap()
+        .unwrap();
+    let install = |pic: &emulator::PocketIc| {
+        let args = emulator::management_types::InstallCodeArgs {
+            mode: emulator::CanisterInstallMode::Install,
+            canister_id: child,
+            wasm_module: probe_wasm(),
+            arg: no_lifecycle_arg(),
+            sender_canister_version: None,
+        };
+        emulator::update_candid_as::<_, ()>(pic, Principal::management_canister(), controller(), "install_code", (args,))
+    };
+    // With no cycles, either the install itself is refused, or the installed canister rejects calls.
+    let installed = match install(&pic) {
+        Ok(()) => {
+            let err = pic.update_call(child, user(1), "increment", encode(())).unwrap_err();
+            assert_eq!(err.error_code, ErrorCode::CanisterOutOfCycles, "{err:?}");
+            assert_eq!(err.reject_code, RejectCode::SysTransient);
+            true
+        }
+        Err(err) => {
+            assert!(err.reject_message.contains("cycles"), "the refusal says why: {err:?}");
+            false
+        }
+    };
+    pic.add_cycles(child, 10_000_000_000_000);
+    if !installed {
+        install(&pic).unwrap();
+    }
+    let reply = pic.update_call(child, user(1), "increment", encode(())).unwrap();
+    let (counters,): (Counters,) = decode(&reply);
+    assert_eq!(counters.stable, 1);
+}
+
+#[test]
+fn executions_cost_cycles() {
+    let pic = new_pic();
+    let probe = Probe::install(&pic);
+    let before = pic.cycle_balance(probe.id);
+    let () = probe.update("burn", (10_000_000u64,)).map(|(_,): (u64,)| ()).unwrap();
+    let after = pic.cycle_balance(probe.id);
+    assert!(after < before, "an update with 10 M+ instructions is charged: {before} -> {after}");
+}
