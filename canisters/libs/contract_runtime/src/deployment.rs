@@ -1,0 +1,80 @@
+//! The one-shot "deployment complete" notice to the factory.
+//!
+//! Calls are not allowed in `init`, so install arms a zero-delay timer that makes the call right after the install
+//! commits. A failed call (factory busy, stopped, upgrading, or not yet aware of the contract because its own
+//! `install_code` reply is still on the way) is retried with exponential backoff, a bounded number of times. The state
+//! of the notice is kept in stable memory and shown by `health`. An upgrade does not notify again: the factory already
+//! knows the contract and is the one upgrading it.
+
+use crate::factory_client;
+use crate::runtime;
+use crate::store::DeploymentNotice;
+use candid::Principal;
+use std::time::Duration;
+
+/// Attempts in total, the first one included.
+pub const MAX_ATTEMPTS: u32 = 8;
+const FIRST_RETRY_DELAY: Duration = Duration::from_secs(2);
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(300);
+
+/// The delay before attempt `attempts_made + 1`, or `None` when no attempt is left.
+/// Delays double from 2 s and are capped at 5 min: 2, 4, 8, ... 128 s, about 4 minutes in all.
+pub fn retry_delay(attempts_made: u32) -> Option<Duration> {
+    if attempts_made == 0 || attempts_made >= MAX_ATTEMPTS {
+        return None;
+    }
+    let factor = 1u32.checked_shl(attempts_made - 1).unwrap_or(u32::MAX);
+    Some(FIRST_RETRY_DELAY.saturating_mul(factor).min(MAX_RETRY_DELAY))
+}
+
+/// The notice state after attempt number `attempt` ended with `result`, and the delay of the next attempt if any.
+pub fn after_attempt(attempt: u32, result: Result<(), String>, now: u64) -> (DeploymentNotice, Option<Duration>) {
+    match result {
+        Ok(()) => (DeploymentNotice::Delivered { attempts: attempt, at: now }, None),
+        Err(error) => match retry_delay(attempt) {
+            Some(delay) => (DeploymentNotice::Pending { attempts: attempt, last_error: Some(error) }, Some(delay)),
+            None => (DeploymentNotice::GaveUp { attempts: attempt, last_error: error }, None),
+        },
+    }
+}
+
+/// Schedules attempt number `attempt` after `delay`.
+pub(crate) fn schedule(factory: Principal, attempt: u32, delay: Duration) {
+    ic_cdk_timers::set_timer(delay, async move { attempt_notice(factory, attempt).await });
+}
+
+async fn attempt_notice(factory: Principal, attempt: u32) {
+    let result = factory_client::notify_deployment_complete(factory).await.map_err(|e| e.to_string());
+    if let Err(error) = &result {
+        ic_cdk::api::debug_print(format!("notifyDeploymentComplete attempt {attempt} failed: {error}"));
+    }
+    let (notice, next) = after_attempt(attempt, result, ic_cdk::api::time());
+    runtime::set_deployment_notice(notice);
+    if let Some(delay) = next {
+        schedule(factory, attempt + 1, delay);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_double_and_stop_after_the_last_attempt() {
+        let delays: Vec<u64> = (1..MAX_ATTEMPTS).map(|a| retry_delay(a).unwrap().as_secs()).collect();
+        assert_eq!(delays, vec![2, 4, 8, 16, 32, 64, 128]);
+        assert_eq!(retry_delay(MAX_ATTEMPTS), None);
+        assert_eq!(retry_delay(0), None);
+    }
+
+    #[test]
+    fn success_is_delivered_and_failure_is_retried_until_giving_up() {
+        assert_eq!(after_attempt(3, Ok(()), 77), (DeploymentNotice::Delivered { attempts: 3, at: 77 }, None));
+        let (pending, next) = after_attempt(1, Err("busy".into()), 0);
+        assert_eq!(pending, DeploymentNotice::Pending { attempts: 1, last_error: Some("busy".into()) });
+        assert_eq!(next, Some(Duration::from_secs(2)));
+        let (gave_up, next) = after_attempt(MAX_ATTEMPTS, Err("gone".into()), 0);
+        assert_eq!(gave_up, DeploymentNotice::GaveUp { attempts: MAX_ATTEMPTS, last_error: "gone".into() });
+        assert_eq!(next, None);
+    }
+}
