@@ -32,16 +32,26 @@ pub fn metadata_for(canister: &CanisterCrate, candid: &CandidInterface) -> WasmM
 }
 
 /// Packages the raw wasm `raw_wasm` of `canister` into `out_dir`.
-pub fn package_canister(canister: &CanisterCrate, raw_wasm: &Path, out_dir: &Path) -> Result<CanisterArtifact> {
+pub fn package_canister(
+    canister: &CanisterCrate,
+    raw_wasm: &Path,
+    out_dir: &Path,
+) -> Result<CanisterArtifact> {
     let candid = CandidInterface::load(&canister.canister, &canister.did)?;
-    let raw = std::fs::read(raw_wasm).map_err(|e| Error::io(format!("reading {}", raw_wasm.display()), e))?;
-    let packaged = package_wasm(&raw, &metadata_for(canister, &candid)).map_err(|reason| Error::InvalidWasm {
-        canister: canister.canister.clone(),
-        reason,
+    let raw = std::fs::read(raw_wasm)
+        .map_err(|e| Error::io(format!("reading {}", raw_wasm.display()), e))?;
+    let packaged = package_wasm(&raw, &metadata_for(canister, &candid)).map_err(|reason| {
+        Error::InvalidWasm {
+            canister: canister.canister.clone(),
+            reason,
+        }
     })?;
     let gz_path = gz_path(out_dir, &canister.canister);
     write_atomically(&gz_path, &packaged.gz)?;
-    write_atomically(&sha256_path(out_dir, &canister.canister), format!("{}\n", packaged.sha256).as_bytes())?;
+    write_atomically(
+        &sha256_path(out_dir, &canister.canister),
+        format!("{}\n", packaged.sha256).as_bytes(),
+    )?;
     Ok(CanisterArtifact {
         canister: canister.canister.clone(),
         kind: canister.kind.clone(),
@@ -66,9 +76,15 @@ pub fn sha256_path(out_dir: &Path, canister: &str) -> PathBuf {
 /// module while a build runs.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let temporary = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    std::fs::write(&temporary, bytes).map_err(|e| Error::io(format!("writing {}", temporary.display()), e))?;
-    std::fs::rename(&temporary, path).map_err(|e| Error::io(format!("renaming to {}", path.display()), e))
+    std::fs::write(&temporary, bytes)
+        .map_err(|e| Error::io(format!("writing {}", temporary.display()), e))?;
+    std::fs::rename(&temporary, path)
+        .map_err(|e| Error::io(format!("renaming to {}", path.display()), e))
 }

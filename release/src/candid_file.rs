@@ -37,14 +37,19 @@ impl CandidInterface {
         // The whole check (imports resolved relative to the file) — the non-pretty variant, which does not print
         // to stderr behind our back.
         let (env, actor, _) = check_file(path).map_err(|e| invalid(describe(&text, &e)))?;
-        let actor = actor.ok_or_else(|| invalid("it declares no `service`; a canister interface needs one".into()))?;
+        let actor = actor.ok_or_else(|| {
+            invalid("it declares no `service`; a canister interface needs one".into())
+        })?;
         let service = env
             .as_service(&actor)
             .map_err(|e| invalid(format!("its service is not a service type: {e}")))?;
-        let has_imports = prog
-            .decs
-            .iter()
-            .any(|d| matches!(d, candid_parser::syntax::Dec::ImportType(_) | candid_parser::syntax::Dec::ImportServ(_)));
+        let has_imports = prog.decs.iter().any(|d| {
+            matches!(
+                d,
+                candid_parser::syntax::Dec::ImportType(_)
+                    | candid_parser::syntax::Dec::ImportServ(_)
+            )
+        });
         let service_text = if has_imports {
             candid_parser::candid::pretty::candid::compile(&env, &Some(actor.clone()))
         } else {
@@ -99,7 +104,11 @@ mod tests {
     #[test]
     fn imported_types_are_inlined() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "common.did", "type Err = variant { Unauthorized; Bad : text };\n");
+        write(
+            dir.path(),
+            "common.did",
+            "type Err = variant { Unauthorized; Bad : text };\n",
+        );
         let path = write(
             dir.path(),
             "main.did",
@@ -107,10 +116,19 @@ mod tests {
         );
         let did = CandidInterface::load("main", &path).unwrap();
         assert!(!did.service_text.contains("import"), "{}", did.service_text);
-        assert!(did.service_text.contains("Unauthorized"), "{}", did.service_text);
+        assert!(
+            did.service_text.contains("Unauthorized"),
+            "{}",
+            did.service_text
+        );
         // The embedded text must itself be a valid, self-contained interface.
         let reparsed = write(dir.path(), "embedded.did", &did.service_text);
-        assert_eq!(CandidInterface::load("main", &reparsed).unwrap().method_count, 1);
+        assert_eq!(
+            CandidInterface::load("main", &reparsed)
+                .unwrap()
+                .method_count,
+            1
+        );
     }
 
     #[test]
@@ -118,25 +136,43 @@ mod tests {
         let err = CandidInterface::load("token", Path::new("/nonexistent/token.did")).unwrap_err();
         assert!(matches!(err, Error::MissingDid { .. }));
         let message = err.to_string();
-        assert!(message.contains("token") && message.contains("/nonexistent/token.did"), "{message}");
+        assert!(
+            message.contains("token") && message.contains("/nonexistent/token.did"),
+            "{message}"
+        );
     }
 
     #[test]
     fn syntax_errors_give_line_and_column() {
         let dir = tempfile::tempdir().unwrap();
-        let path = write(dir.path(), "bad.did", "service : {\n  f : (nat) -> (nat) query;\n  g : nat -> ()\n}\n");
+        let path = write(
+            dir.path(),
+            "bad.did",
+            "service : {\n  f : (nat) -> (nat) query;\n  g : nat -> ()\n}\n",
+        );
         let message = CandidInterface::load("bad", &path).unwrap_err().to_string();
-        assert!(message.contains("bad.did") && message.contains("line 3"), "{message}");
+        assert!(
+            message.contains("bad.did") && message.contains("line 3"),
+            "{message}"
+        );
     }
 
     #[test]
     fn type_errors_and_missing_service_are_invalid() {
         let dir = tempfile::tempdir().unwrap();
-        let unbound = write(dir.path(), "unbound.did", "service : { f : (Missing) -> () }\n");
-        let message = CandidInterface::load("x", &unbound).unwrap_err().to_string();
+        let unbound = write(
+            dir.path(),
+            "unbound.did",
+            "service : { f : (Missing) -> () }\n",
+        );
+        let message = CandidInterface::load("x", &unbound)
+            .unwrap_err()
+            .to_string();
         assert!(message.contains("Missing"), "{message}");
         let no_service = write(dir.path(), "types.did", "type A = nat;\n");
-        let message = CandidInterface::load("x", &no_service).unwrap_err().to_string();
+        let message = CandidInterface::load("x", &no_service)
+            .unwrap_err()
+            .to_string();
         assert!(message.contains("no `service`"), "{message}");
     }
 }

@@ -48,7 +48,9 @@ pub enum Error {
     #[error("cargo build failed: {0}")]
     CargoBuild(String),
 
-    #[error("cargo build finished but produced no wasm for package `{package}` (canister `{canister}`)")]
+    #[error(
+        "cargo build finished but produced no wasm for package `{package}` (canister `{canister}`)"
+    )]
     MissingArtifact { package: String, canister: String },
 }
 

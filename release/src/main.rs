@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "release", version, about = "Build, check and package the fleet's canisters")]
+#[command(
+    name = "release",
+    version,
+    about = "Build, check and package the fleet's canisters"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -70,8 +70,18 @@ pub fn embed_and_shrink(raw: &[u8], metadata: &WasmMetadata) -> Result<Vec<u8>, 
         metadata.candid_service.as_bytes().to_vec(),
     );
     if let Some(contract) = &metadata.contract {
-        add_metadata(&mut module, Kind::Public, FLEET_KIND, contract.kind.as_bytes().to_vec());
-        add_metadata(&mut module, Kind::Public, FLEET_VERSION, contract.version.as_bytes().to_vec());
+        add_metadata(
+            &mut module,
+            Kind::Public,
+            FLEET_KIND,
+            contract.kind.as_bytes().to_vec(),
+        );
+        add_metadata(
+            &mut module,
+            Kind::Public,
+            FLEET_VERSION,
+            contract.version.as_bytes().to_vec(),
+        );
     }
     // `shrink` keeps only `icp:` custom sections and garbage-collects unused functions, data and types.
     ic_wasm::shrink::shrink(&mut module);
@@ -110,7 +120,10 @@ mod tests {
         let mut module = walrus::Module::with_config(walrus::ModuleConfig::new());
         for name in ["canister_query greet", "canister_update bump"] {
             let mut f = walrus::FunctionBuilder::new(&mut module.types, &[], &[]);
-            f.name(name.replace(' ', "_")).func_body().i32_const(1).drop();
+            f.name(name.replace(' ', "_"))
+                .func_body()
+                .i32_const(1)
+                .drop();
             let id = f.finish(vec![], &mut module.funcs);
             module.exports.add(name, id);
         }
@@ -136,7 +149,11 @@ mod tests {
 
     fn custom_section_names(wasm: &[u8]) -> Vec<String> {
         let module = walrus::Module::from_buffer(wasm).unwrap();
-        module.customs.iter().map(|(_, s)| s.name().to_string()).collect()
+        module
+            .customs
+            .iter()
+            .map(|(_, s)| s.name().to_string())
+            .collect()
     }
 
     #[test]
@@ -163,10 +180,20 @@ mod tests {
     #[test]
     fn metadata_is_embedded_public_and_debug_sections_are_gone() {
         let raw = tiny_wasm();
-        assert!(raw.windows(b"unused".len()).any(|w| w == b"unused"), "fixture must carry a name section");
+        assert!(
+            raw.windows(b"unused".len()).any(|w| w == b"unused"),
+            "fixture must carry a name section"
+        );
         let packaged = package_wasm(&raw, &token_metadata()).unwrap();
         let module = ic_wasm::utils::parse_wasm(&packaged.gz, true).unwrap();
-        let get = |name| String::from_utf8(ic_wasm::metadata::get_metadata(&module, name).unwrap().to_vec()).unwrap();
+        let get = |name| {
+            String::from_utf8(
+                ic_wasm::metadata::get_metadata(&module, name)
+                    .unwrap()
+                    .to_vec(),
+            )
+            .unwrap()
+        };
         assert_eq!(get(CANDID_SERVICE), token_metadata().candid_service);
         assert_eq!(get(FLEET_KIND), "token");
         assert_eq!(get(FLEET_VERSION), "1.2.3");
@@ -174,12 +201,26 @@ mod tests {
         names.sort();
         assert_eq!(
             names,
-            ["icp:public candid:service", "icp:public fleet:kind", "icp:public fleet:version"]
+            [
+                "icp:public candid:service",
+                "icp:public fleet:kind",
+                "icp:public fleet:version"
+            ]
         );
-        assert!(!packaged.wasm.windows(b"unused".len()).any(|w| w == b"unused"), "name section must be dropped");
+        assert!(
+            !packaged
+                .wasm
+                .windows(b"unused".len())
+                .any(|w| w == b"unused"),
+            "name section must be dropped"
+        );
         let exports: Vec<String> = module.exports.iter().map(|e| e.name.clone()).collect();
         assert_eq!(exports, ["canister_query greet", "canister_update bump"]);
-        assert_eq!(module.funcs.iter().count(), 2, "the unused function is garbage-collected");
+        assert_eq!(
+            module.funcs.iter().count(),
+            2,
+            "the unused function is garbage-collected"
+        );
     }
 
     #[test]
@@ -189,7 +230,10 @@ mod tests {
             ..token_metadata()
         };
         let packaged = package_wasm(&tiny_wasm(), &metadata).unwrap();
-        assert_eq!(custom_section_names(&packaged.wasm), ["icp:public candid:service"]);
+        assert_eq!(
+            custom_section_names(&packaged.wasm),
+            ["icp:public candid:service"]
+        );
     }
 
     #[test]
@@ -199,7 +243,9 @@ mod tests {
         // magic, deflate, no flags, mtime 0, max-compression flag, OS unknown
         assert_eq!(&gz[..10], &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 255]);
         let mut decoded = Vec::new();
-        flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut decoded).unwrap();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut decoded)
+            .unwrap();
         assert_eq!(decoded, payload);
         assert_eq!(gzip_reproducible(&payload), gz);
     }

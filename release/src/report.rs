@@ -4,7 +4,14 @@ use crate::artifacts::CanisterArtifact;
 
 /// One line per canister: name, role, sizes (cargo's wasm, shrunk wasm, gzipped) and the sha256 of the `.wasm.gz`.
 pub fn build_table(artifacts: &[CanisterArtifact]) -> String {
-    let header = ["canister", "role", "raw wasm", "shrunk", "wasm.gz", "sha256 (wasm.gz)"];
+    let header = [
+        "canister",
+        "role",
+        "raw wasm",
+        "shrunk",
+        "wasm.gz",
+        "sha256 (wasm.gz)",
+    ];
     let rows: Vec<[String; 6]> = artifacts
         .iter()
         .map(|a| {
@@ -90,11 +97,21 @@ mod tests {
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines.len(), 4);
         assert!(lines[0].starts_with("canister"));
-        assert!(lines[2].contains("contract:token") && lines[2].contains("1.91 MiB") && lines[2].contains("488.3 KiB"));
+        assert!(
+            lines[2].contains("contract:token")
+                && lines[2].contains("1.91 MiB")
+                && lines[2].contains("488.3 KiB")
+        );
         assert!(lines[3].contains("fixture"));
         assert!(lines.iter().skip(1).all(|l| l.ends_with(&"ab".repeat(32))));
         let hash_column = lines[1].find("abab").unwrap();
-        assert!(lines.iter().skip(2).all(|l| l.find("abab") == Some(hash_column)), "{table}");
+        assert!(
+            lines
+                .iter()
+                .skip(2)
+                .all(|l| l.find("abab") == Some(hash_column)),
+            "{table}"
+        );
     }
 
     #[test]

@@ -39,7 +39,11 @@ pub struct WasmBuildCommand {
 }
 
 impl WasmBuildCommand {
-    pub fn new(workspace: &FleetWorkspace, canisters: &[&CanisterCrate], options: &BuildOptions) -> Self {
+    pub fn new(
+        workspace: &FleetWorkspace,
+        canisters: &[&CanisterCrate],
+        options: &BuildOptions,
+    ) -> Self {
         let mut args: Vec<String> = vec![
             "build".into(),
             "--target".into(),
@@ -57,7 +61,10 @@ impl WasmBuildCommand {
             args.push("--quiet".into());
         }
         args.push("--config".into());
-        args.push(remap_config(&remap_prefixes(workspace, cargo_home().as_deref())));
+        args.push(remap_config(&remap_prefixes(
+            workspace,
+            cargo_home().as_deref(),
+        )));
         for canister in canisters {
             args.push("-p".into());
             args.push(canister.package.clone());
@@ -104,8 +111,12 @@ impl WasmBuildCommand {
         let mut child = command
             .spawn()
             .map_err(|e| Error::io(format!("cannot start {:?}", self.cargo), e))?;
-        let stdout = child.stdout.take().ok_or_else(|| Error::CargoBuild("no stdout pipe".into()))?;
-        let by_id: BTreeMap<&PackageId, &CanisterCrate> = canisters.iter().map(|c| (&c.package_id, *c)).collect();
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| Error::CargoBuild("no stdout pipe".into()))?;
+        let by_id: BTreeMap<&PackageId, &CanisterCrate> =
+            canisters.iter().map(|c| (&c.package_id, *c)).collect();
         let mut wasm_files = BTreeMap::new();
         let mut succeeded = None;
         for message in Message::parse_stream(BufReader::new(stdout)) {
@@ -113,8 +124,15 @@ impl WasmBuildCommand {
                 Message::CompilerArtifact(artifact) => {
                     on_artifact(&artifact.target.name, artifact.fresh);
                     if let Some(canister) = by_id.get(&artifact.package_id) {
-                        if let Some(wasm) = artifact.filenames.iter().find(|f| f.extension() == Some("wasm")) {
-                            wasm_files.insert(canister.canister.clone(), wasm.clone().into_std_path_buf());
+                        if let Some(wasm) = artifact
+                            .filenames
+                            .iter()
+                            .find(|f| f.extension() == Some("wasm"))
+                        {
+                            wasm_files.insert(
+                                canister.canister.clone(),
+                                wasm.clone().into_std_path_buf(),
+                            );
                         }
                     }
                 }
@@ -122,7 +140,9 @@ impl WasmBuildCommand {
                 _ => {}
             }
         }
-        let status = child.wait().map_err(|e| Error::io("waiting for cargo", e))?;
+        let status = child
+            .wait()
+            .map_err(|e| Error::io("waiting for cargo", e))?;
         if !status.success() || succeeded == Some(false) {
             return Err(Error::CargoBuild(format!(
                 "`{}` exited with {status}; the compiler output above says why",
@@ -143,7 +163,10 @@ impl WasmBuildCommand {
 
 /// `(from, to)` pairs, most general first: rustc lets the last matching prefix win, and the target dir usually
 /// sits inside the workspace.
-pub fn remap_prefixes(workspace: &FleetWorkspace, cargo_home: Option<&Path>) -> Vec<(PathBuf, &'static str)> {
+pub fn remap_prefixes(
+    workspace: &FleetWorkspace,
+    cargo_home: Option<&Path>,
+) -> Vec<(PathBuf, &'static str)> {
     let mut prefixes = Vec::new();
     if let Some(home) = cargo_home {
         prefixes.push((home.to_path_buf(), "/cargo"));
@@ -205,10 +228,23 @@ mod tests {
     fn one_cargo_invocation_for_all_canisters() {
         let ws = workspace();
         let selected: Vec<&CanisterCrate> = ws.canisters.iter().collect();
-        let command = WasmBuildCommand::new(&ws, &selected, &BuildOptions { locked: true, verbose: false });
+        let command = WasmBuildCommand::new(
+            &ws,
+            &selected,
+            &BuildOptions {
+                locked: true,
+                verbose: false,
+            },
+        );
         let args = command.args.join(" ");
-        assert!(args.starts_with("build --target wasm32-unknown-unknown --profile canister"), "{args}");
-        assert!(args.contains("--locked") && args.contains("--quiet"), "{args}");
+        assert!(
+            args.starts_with("build --target wasm32-unknown-unknown --profile canister"),
+            "{args}"
+        );
+        assert!(
+            args.contains("--locked") && args.contains("--quiet"),
+            "{args}"
+        );
         assert!(args.ends_with("-p a_pkg -p b_pkg"), "{args}");
         assert_eq!(command.env_remove, ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS"]);
         assert_eq!(command.cwd, PathBuf::from("/work/my ws"));

@@ -106,11 +106,19 @@ impl FleetWorkspace {
                 let known: Vec<&str> = self.canisters.iter().map(|c| c.canister.as_str()).collect();
                 return Err(Error::UnknownCanister {
                     canister: name.clone(),
-                    known: if known.is_empty() { "(none)".to_string() } else { known.join(", ") },
+                    known: if known.is_empty() {
+                        "(none)".to_string()
+                    } else {
+                        known.join(", ")
+                    },
                 });
             }
         }
-        Ok(self.canisters.iter().filter(|c| names.contains(&c.canister)).collect())
+        Ok(self
+            .canisters
+            .iter()
+            .filter(|c| names.contains(&c.canister))
+            .collect())
     }
 }
 
@@ -130,9 +138,9 @@ fn canister_of(package: &Package) -> Result<Option<CanisterCrate>> {
         .canister
         .ok_or_else(|| invalid("missing `canister = \"<name>\"`".to_string()))?;
     check_identifier("canister", &canister).map_err(invalid)?;
-    let did = section
-        .did
-        .ok_or_else(|| invalid("missing `did = \"<path of the .did file, relative to Cargo.toml>\"`".to_string()))?;
+    let did = section.did.ok_or_else(|| {
+        invalid("missing `did = \"<path of the .did file, relative to Cargo.toml>\"`".to_string())
+    })?;
     if let Some(kind) = &section.kind {
         check_identifier("kind", kind).map_err(invalid)?;
     }
@@ -228,7 +236,10 @@ mod tests {
         let names: Vec<_> = ws.canisters.iter().map(|c| c.canister.as_str()).collect();
         assert_eq!(names, ["token", "token_factory"]);
         let factory = &ws.canisters[1];
-        assert_eq!(factory.did, PathBuf::from("/ws/canisters/token_factory/api/token_factory.did"));
+        assert_eq!(
+            factory.did,
+            PathBuf::from("/ws/canisters/token_factory/api/token_factory.did")
+        );
         assert_eq!(factory.lib_name, "token_factory");
         assert_eq!(factory.kind, None);
         assert_eq!(ws.canisters[0].kind.as_deref(), Some("token"));
@@ -239,37 +250,77 @@ mod tests {
     #[test]
     fn rejects_bad_declarations_with_the_package_named() {
         let cases = [
-            (serde_json::json!({"fleet": {"did": "x.did"}}), "cdylib", "missing `canister"),
-            (serde_json::json!({"fleet": {"canister": "x"}}), "cdylib", "missing `did"),
-            (serde_json::json!({"fleet": {"canister": "Bad-Name", "did": "x.did"}}), "cdylib", "[a-z][a-z0-9_]*"),
-            (serde_json::json!({"fleet": {"canister": "x", "did": "x.did", "fixture": "yes"}}), "cdylib", "invalid type"),
-            (serde_json::json!({"fleet": {"canister": "x", "did": "x.did"}}), "lib", "no cdylib target"),
+            (
+                serde_json::json!({"fleet": {"did": "x.did"}}),
+                "cdylib",
+                "missing `canister",
+            ),
+            (
+                serde_json::json!({"fleet": {"canister": "x"}}),
+                "cdylib",
+                "missing `did",
+            ),
+            (
+                serde_json::json!({"fleet": {"canister": "Bad-Name", "did": "x.did"}}),
+                "cdylib",
+                "[a-z][a-z0-9_]*",
+            ),
+            (
+                serde_json::json!({"fleet": {"canister": "x", "did": "x.did", "fixture": "yes"}}),
+                "cdylib",
+                "invalid type",
+            ),
+            (
+                serde_json::json!({"fleet": {"canister": "x", "did": "x.did"}}),
+                "lib",
+                "no cdylib target",
+            ),
         ];
         for (fleet, crate_type, expected) in cases {
-            let err = FleetWorkspace::from_metadata(&metadata(&[("pkg_x", fleet, crate_type)])).unwrap_err();
+            let err = FleetWorkspace::from_metadata(&metadata(&[("pkg_x", fleet, crate_type)]))
+                .unwrap_err();
             let message = err.to_string();
-            assert!(message.contains("pkg_x") && message.contains(expected), "{message}");
+            assert!(
+                message.contains("pkg_x") && message.contains(expected),
+                "{message}"
+            );
         }
     }
 
     #[test]
     fn rejects_a_canister_name_declared_twice() {
         let fleet = serde_json::json!({"fleet": {"canister": "same", "did": "x.did"}});
-        let err = FleetWorkspace::from_metadata(&metadata(&[("a", fleet.clone(), "cdylib"), ("b", fleet, "cdylib")]))
-            .unwrap_err();
+        let err = FleetWorkspace::from_metadata(&metadata(&[
+            ("a", fleet.clone(), "cdylib"),
+            ("b", fleet, "cdylib"),
+        ]))
+        .unwrap_err();
         assert!(matches!(err, Error::DuplicateCanister { .. }), "{err}");
     }
 
     #[test]
     fn select_keeps_workspace_order_and_names_unknown_canisters() {
         let ws = FleetWorkspace::from_metadata(&metadata(&[
-            ("a", serde_json::json!({"fleet": {"canister": "a", "did": "a.did", "typo_field": 1}}), "cdylib"),
-            ("b", serde_json::json!({"fleet": {"canister": "b", "did": "b.did", "fixture": true}}), "cdylib"),
+            (
+                "a",
+                serde_json::json!({"fleet": {"canister": "a", "did": "a.did", "typo_field": 1}}),
+                "cdylib",
+            ),
+            (
+                "b",
+                serde_json::json!({"fleet": {"canister": "b", "did": "b.did", "fixture": true}}),
+                "cdylib",
+            ),
         ]))
         .unwrap();
         assert_eq!(ws.canisters[0].unknown_keys, ["typo_field"]);
         assert!(ws.canisters[1].fixture);
-        let picked: Vec<_> = ws.select(&["b".into(), "a".into()]).unwrap().iter().map(|c| c.canister.clone()).collect();
+        let picked: Vec<_> = ws
+            .select(&["b".into(), "a".into()])
+            .unwrap()
+            .iter()
+            .map(|c| c.canister.clone())
+            .collect();
         assert_eq!(picked, ["a", "b"]);
         assert_eq!(ws.select(&[]).unwrap().len(), 2);
         let err = ws.select(&["nope".into()]).unwrap_err().to_string();

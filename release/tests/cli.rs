@@ -113,36 +113,59 @@ fn builds_are_identical_across_checkout_locations_and_leak_no_path() {
     let mut hashes = Vec::new();
     for sandbox in [&first, &second] {
         let output = release(sandbox, &["build"]);
-        assert!(output.status.success(), "stdout:\n{}\nstderr:\n{}", text(&output.stdout), text(&output.stderr));
+        assert!(
+            output.status.success(),
+            "stdout:\n{}\nstderr:\n{}",
+            text(&output.stdout),
+            text(&output.stderr)
+        );
         let stdout = text(&output.stdout);
-        assert!(stdout.contains("tiny") && stdout.contains("contract:tiny"), "{stdout}");
+        assert!(
+            stdout.contains("tiny") && stdout.contains("contract:tiny"),
+            "{stdout}"
+        );
         let out = sandbox.workspace.join("target/canisters");
         let gz = std::fs::read(out.join("tiny.wasm.gz")).unwrap();
         let sha = std::fs::read_to_string(out.join("tiny.wasm.gz.sha256")).unwrap();
         assert_eq!(sha.trim(), release::postprocess::sha256_hex(&gz));
-        assert!(stdout.contains(sha.trim()), "the table shows the hash: {stdout}");
+        assert!(
+            stdout.contains(sha.trim()),
+            "the table shows the hash: {stdout}"
+        );
 
         let wasm = ic_wasm_bytes(&gz);
         let contains = |needle: &str| wasm.windows(needle.len()).any(|w| w == needle.as_bytes());
         let sandbox_root = sandbox.workspace.parent().unwrap().to_str().unwrap();
-        assert!(contains("/cargo/helper/src/lib.rs"), "the panic location is remapped");
-        assert!(!contains(sandbox_root), "absolute path {sandbox_root} leaked into the wasm");
+        assert!(
+            contains("/cargo/helper/src/lib.rs"),
+            "the panic location is remapped"
+        );
+        assert!(
+            !contains(sandbox_root),
+            "absolute path {sandbox_root} leaked into the wasm"
+        );
         assert!(contains("icp:public fleet:version") && contains("2.1.0"));
         hashes.push(sha);
     }
-    assert_eq!(hashes[0], hashes[1], "two checkouts in different directories must give the same module");
+    assert_eq!(
+        hashes[0], hashes[1],
+        "two checkouts in different directories must give the same module"
+    );
 
     // Building again (cargo has nothing to do) rewrites the same bytes.
     let again = release(&first, &["build", "--canister", "tiny"]);
     assert!(again.status.success(), "{}", text(&again.stderr));
-    let sha = std::fs::read_to_string(first.workspace.join("target/canisters/tiny.wasm.gz.sha256")).unwrap();
+    let sha = std::fs::read_to_string(first.workspace.join("target/canisters/tiny.wasm.gz.sha256"))
+        .unwrap();
     assert_eq!(sha, hashes[0]);
 }
 
 fn ic_wasm_bytes(gz: &[u8]) -> Vec<u8> {
     use std::io::Read;
     let mut wasm = Vec::new();
-    flate2::read::GzDecoder::new(gz).read_to_end(&mut wasm).unwrap();
+    flate2::read::GzDecoder::new(gz)
+        .read_to_end(&mut wasm)
+        .unwrap();
     wasm
 }
 
@@ -152,12 +175,22 @@ fn a_missing_did_fails_fast_with_the_path() {
     let output = release(&sandbox, &["build"]);
     assert!(!output.status.success());
     let stderr = text(&output.stderr);
-    assert!(stderr.contains("canister `tiny`") && stderr.contains("tiny/api/tiny.did"), "{stderr}");
-    assert!(!sandbox.workspace.join("target").exists(), "nothing was compiled");
+    assert!(
+        stderr.contains("canister `tiny`") && stderr.contains("tiny/api/tiny.did"),
+        "{stderr}"
+    );
+    assert!(
+        !sandbox.workspace.join("target").exists(),
+        "nothing was compiled"
+    );
 
     let output = release(&sandbox, &["check-did"]);
     assert!(!output.status.success());
-    assert!(text(&output.stdout).contains("FAIL  tiny"), "{}", text(&output.stdout));
+    assert!(
+        text(&output.stdout).contains("FAIL  tiny"),
+        "{}",
+        text(&output.stdout)
+    );
 }
 
 #[test]
@@ -166,13 +199,24 @@ fn check_did_reports_syntax_errors_and_passes_valid_files() {
     let output = release(&broken, &["check-did"]);
     assert!(!output.status.success());
     let stdout = text(&output.stdout);
-    assert!(stdout.contains("tiny.did") && stdout.contains("line 3"), "{stdout}");
-    assert!(text(&output.stderr).contains("1 of 1 candid file(s)"), "{}", text(&output.stderr));
+    assert!(
+        stdout.contains("tiny.did") && stdout.contains("line 3"),
+        "{stdout}"
+    );
+    assert!(
+        text(&output.stderr).contains("1 of 1 candid file(s)"),
+        "{}",
+        text(&output.stderr)
+    );
 
     let valid = sandbox(Some(DID));
     let output = release(&valid, &["check-did"]);
     assert!(output.status.success(), "{}", text(&output.stderr));
-    assert!(text(&output.stdout).contains("ok    tiny"), "{}", text(&output.stdout));
+    assert!(
+        text(&output.stdout).contains("ok    tiny"),
+        "{}",
+        text(&output.stdout)
+    );
 }
 
 #[test]
@@ -181,5 +225,8 @@ fn an_unknown_canister_is_named_with_the_known_ones() {
     let output = release(&sandbox, &["build", "--canister", "nope"]);
     assert!(!output.status.success());
     let stderr = text(&output.stderr);
-    assert!(stderr.contains("unknown canister `nope`") && stderr.contains("tiny"), "{stderr}");
+    assert!(
+        stderr.contains("unknown canister `nope`") && stderr.contains("tiny"),
+        "{stderr}"
+    );
 }

@@ -6,7 +6,10 @@ use release::workspace::FleetWorkspace;
 use std::path::{Path, PathBuf};
 
 fn repository_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn dfx_json() -> serde_json::Value {
@@ -18,16 +21,35 @@ fn dfx_json() -> serde_json::Value {
 #[test]
 fn every_dfx_canister_is_a_custom_canister_built_by_release() {
     let dfx = dfx_json();
-    let canisters = dfx["canisters"].as_object().expect("dfx.json has a canisters object");
+    let canisters = dfx["canisters"]
+        .as_object()
+        .expect("dfx.json has a canisters object");
     for (name, canister) in canisters {
         // `ledger` is an instance of the token contract: same wasm, same interface.
-        let wasm_of = if name == "ledger" { "token" } else { name.as_str() };
+        let wasm_of = if name == "ledger" {
+            "token"
+        } else {
+            name.as_str()
+        };
         assert_eq!(canister["type"], "custom", "{name}");
-        assert_eq!(canister["build"], format!("cargo run -p release -- build --canister {wasm_of}"), "{name}");
-        assert_eq!(canister["wasm"], format!("target/canisters/{wasm_of}.wasm.gz"), "{name}");
+        assert_eq!(
+            canister["build"],
+            format!("cargo run -p release -- build --canister {wasm_of}"),
+            "{name}"
+        );
+        assert_eq!(
+            canister["wasm"],
+            format!("target/canisters/{wasm_of}.wasm.gz"),
+            "{name}"
+        );
         assert_eq!(canister["metadata"][0]["name"], "candid:service", "{name}");
         assert_eq!(canister["metadata"][0]["visibility"], "public", "{name}");
-        assert!(canister["candid"].as_str().is_some_and(|c| c.ends_with(".did")), "{name}");
+        assert!(
+            canister["candid"]
+                .as_str()
+                .is_some_and(|c| c.ends_with(".did")),
+            "{name}"
+        );
     }
     for planned in [
         "backend",

@@ -21,7 +21,9 @@ fn tiny_canister(kind: Option<&str>) -> CanisterCrate {
     CanisterCrate {
         canister: "tiny".into(),
         package: "tiny".into(),
-        package_id: cargo_metadata::PackageId { repr: "tiny".into() },
+        package_id: cargo_metadata::PackageId {
+            repr: "tiny".into(),
+        },
         version: "1.0.0".into(),
         manifest_path: PathBuf::from("/nowhere/Cargo.toml"),
         lib_name: "tiny".into(),
@@ -45,10 +47,16 @@ fn packaging_the_same_wasm_twice_gives_identical_files() {
     let second = package_canister(&canister, Path::new(TINY_WASM), second_dir.path()).unwrap();
 
     assert_eq!(first.sha256, second.sha256);
-    assert_eq!(read(&gz_path(first_dir.path(), "tiny")), read(&gz_path(second_dir.path(), "tiny")));
+    assert_eq!(
+        read(&gz_path(first_dir.path(), "tiny")),
+        read(&gz_path(second_dir.path(), "tiny"))
+    );
     let gz = read(&first.gz_path);
     assert_eq!(sha256_hex(&gz), first.sha256);
-    assert_eq!(String::from_utf8(read(&sha256_path(first_dir.path(), "tiny"))).unwrap(), format!("{}\n", first.sha256));
+    assert_eq!(
+        String::from_utf8(read(&sha256_path(first_dir.path(), "tiny"))).unwrap(),
+        format!("{}\n", first.sha256)
+    );
     assert_eq!(
         first.sha256, GOLDEN_SHA256,
         "the packaged bytes changed; see the comment on GOLDEN_SHA256"
@@ -57,30 +65,54 @@ fn packaging_the_same_wasm_twice_gives_identical_files() {
     // Packaging again over existing files replaces them with the same bytes.
     let again = package_canister(&canister, Path::new(TINY_WASM), first_dir.path()).unwrap();
     assert_eq!(again.sha256, first.sha256);
-    let leftovers: Vec<_> = std::fs::read_dir(first_dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(leftovers.len(), 2, "only the .wasm.gz and its .sha256, no temporary files: {leftovers:?}");
+    let leftovers: Vec<_> = std::fs::read_dir(first_dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        2,
+        "only the .wasm.gz and its .sha256, no temporary files: {leftovers:?}"
+    );
 }
 
 #[test]
 fn packaged_module_carries_the_interface_and_loses_debug_sections() {
     let dir = tempfile::tempdir().unwrap();
-    let artifact = package_canister(&tiny_canister(Some("token")), Path::new(TINY_WASM), dir.path()).unwrap();
+    let artifact = package_canister(
+        &tiny_canister(Some("token")),
+        Path::new(TINY_WASM),
+        dir.path(),
+    )
+    .unwrap();
     assert_eq!(artifact.raw_size, read(Path::new(TINY_WASM)).len());
     // The stripped sections (about 120 bytes) more than pay for the metadata apart from the interface itself.
     let did_len = read(Path::new(TINY_DID)).len();
-    assert!(artifact.wasm_size < artifact.raw_size + did_len, "{artifact:?}");
+    assert!(
+        artifact.wasm_size < artifact.raw_size + did_len,
+        "{artifact:?}"
+    );
 
     let mut wasm = Vec::new();
-    flate2::read::GzDecoder::new(&read(&artifact.gz_path)[..]).read_to_end(&mut wasm).unwrap();
+    flate2::read::GzDecoder::new(&read(&artifact.gz_path)[..])
+        .read_to_end(&mut wasm)
+        .unwrap();
     assert_eq!(wasm.len(), artifact.wasm_size);
     let contains = |needle: &[u8]| wasm.windows(needle.len()).any(|w| w == needle);
     assert!(contains(b"icp:public candid:service"));
-    assert!(contains(read(Path::new(TINY_DID)).as_slice()), "the .did text is embedded verbatim");
+    assert!(
+        contains(read(Path::new(TINY_DID)).as_slice()),
+        "the .did text is embedded verbatim"
+    );
     assert!(contains(b"icp:public fleet:kind") && contains(b"token"));
     assert!(contains(b"icp:public fleet:version") && contains(b"1.0.0"));
     assert!(contains(b"hello from the data segment"), "data is kept");
     for gone in [&b"unused_helper"[..], b".debug_info", b"producers"] {
-        assert!(!contains(gone), "{} must be stripped", String::from_utf8_lossy(gone));
+        assert!(
+            !contains(gone),
+            "{} must be stripped",
+            String::from_utf8_lossy(gone)
+        );
     }
 }
 
@@ -89,7 +121,12 @@ fn a_missing_did_fails_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let mut canister = tiny_canister(None);
     canister.did = PathBuf::from("/nowhere/api/tiny.did");
-    let message = package_canister(&canister, Path::new(TINY_WASM), dir.path()).unwrap_err().to_string();
-    assert!(message.contains("tiny") && message.contains("/nowhere/api/tiny.did"), "{message}");
+    let message = package_canister(&canister, Path::new(TINY_WASM), dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("tiny") && message.contains("/nowhere/api/tiny.did"),
+        "{message}"
+    );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

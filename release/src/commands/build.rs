@@ -33,7 +33,9 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
     let workspace = args.workspace.load()?;
     let selected = workspace.select(&args.canisters)?;
     if selected.is_empty() {
-        println!("no package declares [package.metadata.fleet] canister = \"...\": nothing to build");
+        println!(
+            "no package declares [package.metadata.fleet] canister = \"...\": nothing to build"
+        );
         return Ok(());
     }
     // A broken .did fails in a second, not after a multi-minute wasm build.
@@ -55,28 +57,41 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
         },
     );
     let names: Vec<&str> = selected.iter().map(|c| c.canister.as_str()).collect();
-    eprintln!("building {} canister(s) for wasm32: {}", selected.len(), names.join(", "));
+    eprintln!(
+        "building {} canister(s) for wasm32: {}",
+        selected.len(),
+        names.join(", ")
+    );
     if args.verbose {
         eprintln!("running: {}", command.display());
     }
     let spinner = ProgressBar::new_spinner();
-    spinner.set_style(ProgressStyle::with_template("{spinner} [{elapsed}] {msg}").context("progress style")?);
+    spinner.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed}] {msg}").context("progress style")?,
+    );
     spinner.enable_steady_tick(Duration::from_millis(120));
     let started = Instant::now();
     let mut compiled = 0usize;
     let wasm_files = command.run(&selected, |crate_name, fresh| {
         compiled += 1;
         let state = if fresh { "fresh" } else { "compiled" };
-        spinner.set_message(format!("cargo: {compiled} crates ready ({state} {crate_name})"));
+        spinner.set_message(format!(
+            "cargo: {compiled} crates ready ({state} {crate_name})"
+        ));
     });
     spinner.finish_and_clear();
     let wasm_files = wasm_files?;
     let cargo_time = started.elapsed();
-    eprintln!("cargo build finished in {:.1}s ({compiled} crates)", cargo_time.as_secs_f64());
+    eprintln!(
+        "cargo build finished in {:.1}s ({compiled} crates)",
+        cargo_time.as_secs_f64()
+    );
 
     let out_dir = args.out_dir.unwrap_or_else(|| workspace.canister_dir());
     let bar = ProgressBar::new(selected.len() as u64);
-    bar.set_style(ProgressStyle::with_template("[{bar:30}] {pos}/{len} {msg}").context("progress style")?);
+    bar.set_style(
+        ProgressStyle::with_template("[{bar:30}] {pos}/{len} {msg}").context("progress style")?,
+    );
     let mut artifacts: Vec<CanisterArtifact> = Vec::with_capacity(selected.len());
     for canister in &selected {
         bar.set_message(format!("packaging {}", canister.canister));

@@ -17,9 +17,17 @@ pub fn run(args: CheckDidArgs) -> anyhow::Result<()> {
     let selected = workspace.select(&args.canisters)?;
     let mut failures = 0;
     for canister in &selected {
-        let shown = canister.did.strip_prefix(&workspace.root).unwrap_or(&canister.did);
+        let shown = canister
+            .did
+            .strip_prefix(&workspace.root)
+            .unwrap_or(&canister.did);
         match CandidInterface::load(&canister.canister, &canister.did) {
-            Ok(candid) => println!("ok    {:<24} {} ({} methods)", canister.canister, shown.display(), candid.method_count),
+            Ok(candid) => println!(
+                "ok    {:<24} {} ({} methods)",
+                canister.canister,
+                shown.display(),
+                candid.method_count
+            ),
             Err(error) => {
                 failures += 1;
                 println!("FAIL  {:<24} {error}", canister.canister);
@@ -31,6 +39,9 @@ pub fn run(args: CheckDidArgs) -> anyhow::Result<()> {
             println!("{} candid file(s) checked", selected.len());
             Ok(())
         }
-        n => anyhow::bail!("{n} of {} candid file(s) are missing or invalid", selected.len()),
+        n => anyhow::bail!(
+            "{n} of {} candid file(s) are missing or invalid",
+            selected.len()
+        ),
     }
 }
