@@ -1,0 +1,95 @@
+//! The candid endpoints: decode, read the caller and the clock, call the logic in `recording`/`reading`.
+
+use crate::STATE;
+use audit_storage_api::{
+    AdminResponse, AuditAction, EventResponse, EventsResponse, LogEventArgs, LogEventResponse, TimeRange,
+};
+use candid::Principal;
+use fleet_api::{PageRequest, ServiceHealth, SetupStatus};
+use ic_cdk::{query, update};
+use service_base::ic_env;
+
+#[update(name = "logEvent")]
+fn log_event(args: LogEventArgs) -> LogEventResponse {
+    let caller = ic_env::caller();
+    STATE.with_borrow_mut(|state| state.log_event(&caller, args, ic_env::now()))
+}
+
+#[query(name = "getEvent")]
+fn get_event(id: u64) -> EventResponse {
+    STATE.with_borrow(|state| state.event(&ic_env::caller(), id))
+}
+
+#[query(name = "getEvents")]
+fn get_events(page: PageRequest) -> EventsResponse {
+    STATE.with_borrow(|state| state.events(&ic_env::caller(), page))
+}
+
+#[query(name = "getEventsByUser")]
+fn get_events_by_user(user: Principal, page: PageRequest) -> EventsResponse {
+    STATE.with_borrow(|state| state.events_by_user(&ic_env::caller(), user, page))
+}
+
+#[query(name = "getEventsByContract")]
+fn get_events_by_contract(contract: Principal, page: PageRequest) -> EventsResponse {
+    STATE.with_borrow(|state| state.events_by_contract(&ic_env::caller(), contract, page))
+}
+
+#[query(name = "getEventsByAction")]
+fn get_events_by_action(action: AuditAction, page: PageRequest) -> EventsResponse {
+    STATE.with_borrow(|state| state.events_by_action(&ic_env::caller(), action, page))
+}
+
+#[query(name = "getEventsByTimeRange")]
+fn get_events_by_time_range(range: TimeRange, page: PageRequest) -> EventsResponse {
+    STATE.with_borrow(|state| state.events_in_time_range(&ic_env::caller(), range, page))
+}
+
+#[query(name = "getEventCount")]
+fn get_event_count() -> u64 {
+    STATE.with_borrow(|state| state.event_count())
+}
+
+#[update(name = "setupWhitelist")]
+fn setup_whitelist(writer: Principal) -> AdminResponse {
+    let caller = ic_env::caller();
+    STATE.with_borrow_mut(|state| state.access_mut().add_writer(&caller, writer, ic_env::now()))
+}
+
+#[update(name = "removeFromWhitelist")]
+fn remove_from_whitelist(writer: Principal) -> AdminResponse {
+    let caller = ic_env::caller();
+    STATE.with_borrow_mut(|state| state.access_mut().remove_writer(&caller, writer))
+}
+
+#[query(name = "getWhitelist")]
+fn get_whitelist() -> Vec<Principal> {
+    STATE.with_borrow(|state| state.access().writers())
+}
+
+#[update(name = "addAdmin")]
+fn add_admin(admin: Principal) -> AdminResponse {
+    let caller = ic_env::caller();
+    STATE.with_borrow_mut(|state| state.access_mut().add_admin(&caller, admin, ic_env::now()))
+}
+
+#[update(name = "removeAdmin")]
+fn remove_admin(admin: Principal) -> AdminResponse {
+    let caller = ic_env::caller();
+    STATE.with_borrow_mut(|state| state.access_mut().remove_admin(&caller, admin))
+}
+
+#[query(name = "getAdmins")]
+fn get_admins() -> Vec<Principal> {
+    STATE.with_borrow(|state| state.access().admins())
+}
+
+#[query(name = "getHealth")]
+fn get_health() -> ServiceHealth {
+    STATE.with_borrow(|state| state.health(&ic_env::runtime_facts()))
+}
+
+#[query(name = "getSetupStatus")]
+fn get_setup_status() -> SetupStatus {
+    STATE.with_borrow(|state| state.setup_status(ic_env::canister_id()))
+}

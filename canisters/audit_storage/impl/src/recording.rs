@@ -1,0 +1,69 @@
+//! Appending to the log: only whitelisted writers, only valid events. The storage sets the id and the timestamp.
+
+use crate::state::AuditState;
+use audit_storage_api::{
+    AuditAction, AuditEvent, AuditOutcome, LogEventArgs, MAX_FAILURE_BYTES, MAX_METADATA_BYTES,
+    MAX_OTHER_ACTION_BYTES, MAX_SERVICE_BYTES,
+};
+use fleet_api::{FleetError, FleetResult};
+use ic_stable_structures::Memory;
+use service_base::{validate, Caller, Candid, ShortText};
+
+impl<M: Memory> AuditState<M> {
+    /// Appends an event and files it in the indexes; returns its id. Nothing is written unless everything is valid.
+    pub fn log_event(&mut self, caller: &Caller, args: LogEventArgs, now: u64) -> FleetResult<u64> {
+        self.access.require_writer(caller)?;
+        let action_key = validate_event(&args)?;
+        // The IC's clock never goes back for a canister, but the log's time-range search relies on it: enforce it.
+        let timestamp = self.events.last().map_or(now, |last| now.max(last.0.timestamp));
+        let id = self.events.len();
+        let event = AuditEvent {
+            id,
+            timestamp,
+            user: args.user,
+            action: args.action,
+            service: args.service,
+            contract: args.contract,
+            invoice_id: args.invoice_id,
+            outcome: args.outcome,
+            metadata: args.metadata,
+            recorded_by: caller.principal,
+        };
+        let appended = self
+            .events
+            .append(&Candid(event.clone()))
+            .map_err(|e| FleetError::Internal(format!("audit log cannot grow: {e:?}")))?;
+        debug_assert_eq!(appended, id);
+        self.by_user.push(event.user, id);
+        self.by_action.push(action_key, id);
+        if let Some(contract) = event.contract {
+            self.by_contract.push(contract, id);
+        }
+        Ok(id)
+    }
+}
+
+/// Checks every field and returns the action's index key.
+fn validate_event(args: &LogEventArgs) -> FleetResult<ShortText> {
+    validate::principal("user", &args.user)?;
+    validate::identifier("service", &args.service, MAX_SERVICE_BYTES)?;
+    validate::text("metadata", &args.metadata, MAX_METADATA_BYTES)?;
+    if let Some(contract) = &args.contract {
+        validate::principal("contract", contract)?;
+    }
+    if let AuditOutcome::Failure(reason) = &args.outcome {
+        validate::required_text("outcome failure reason", reason, MAX_FAILURE_BYTES)?;
+    }
+    if let AuditAction::Other(name) = &args.action {
+        let valid = !name.is_empty()
+            && name.len() <= MAX_OTHER_ACTION_BYTES
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        if !valid {
+            return Err(FleetError::invalid(format!(
+                "action Other name must be 1 to {MAX_OTHER_ACTION_BYTES} characters of letters, digits, _, - and ."
+            )));
+        }
+    }
+    ShortText::new(args.action.index_key())
+        .ok_or_else(|| FleetError::Internal("action index key longer than the key bound".into()))
+}
