@@ -185,7 +185,12 @@ impl std::error::Error for RejectResponse {}
 impl RejectResponse {
     /// A reject whose reject code is derived from the error code. Update calls are certified on the IC.
     pub fn new(error_code: ErrorCode, message: impl Into<String>) -> Self {
-        RejectResponse { reject_code: error_code.reject_code(), reject_message: message.into(), error_code, certified: true }
+        RejectResponse {
+            reject_code: error_code.reject_code(),
+            reject_message: message.into(),
+            error_code,
+            certified: true,
+        }
     }
 
     /// The same reject, marked as coming from a non-certified (query) response.
@@ -244,7 +249,10 @@ impl RejectResponse {
     }
 
     pub fn stopped(canister: impl fmt::Display) -> Self {
-        Self::new(ErrorCode::CanisterStopped, format!("Canister {canister} is stopped and therefore does not have a CallContextManager"))
+        Self::new(
+            ErrorCode::CanisterStopped,
+            format!("Canister {canister} is stopped and therefore does not have a CallContextManager"),
+        )
     }
 
     pub fn stopping(canister: impl fmt::Display) -> Self {
@@ -252,10 +260,7 @@ impl RejectResponse {
     }
 
     pub fn not_stopped(canister: impl fmt::Display) -> Self {
-        Self::new(
-            ErrorCode::CanisterNotStopped,
-            format!("Canister {canister} must be stopped before it is deleted."),
-        )
+        Self::new(ErrorCode::CanisterNotStopped, format!("Canister {canister} must be stopped before it is deleted."))
     }
 
     pub fn stopping_cancelled(canister: impl fmt::Display) -> Self {

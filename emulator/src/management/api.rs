@@ -7,8 +7,8 @@ use candid::Principal;
 use ic_management_canister_types::{
     CanisterIdRecord, CanisterInstallMode, CanisterSettings, CanisterStatusResult, ChunkHash,
     DeleteCanisterSnapshotArgs, InstallChunkedCodeArgs, InstallCodeArgs, LoadCanisterSnapshotArgs,
-    ProvisionalCreateCanisterWithCyclesArgs, Snapshot, TakeCanisterSnapshotArgs, UpdateSettingsArgs,
-    UpgradeFlags, UploadChunkArgs, WasmMemoryPersistence,
+    ProvisionalCreateCanisterWithCyclesArgs, Snapshot, TakeCanisterSnapshotArgs, UpdateSettingsArgs, UpgradeFlags,
+    UploadChunkArgs, WasmMemoryPersistence,
 };
 
 use super::chunks::chunk_hash;
@@ -49,10 +49,12 @@ impl PocketIc {
         args: A,
     ) -> Result<R, RejectResponse> {
         let payload = candid::encode_args(args).map_err(|e| {
-            RejectResponse::new(ErrorCode::InvalidManagementPayload, format!("cannot encode the {method} argument: {e}"))
+            RejectResponse::new(
+                ErrorCode::InvalidManagementPayload,
+                format!("cannot encode the {method} argument: {e}"),
+            )
         })?;
-        let reply =
-            self.update_call(Principal::management_canister(), sender_or_anonymous(sender), method, payload)?;
+        let reply = self.update_call(Principal::management_canister(), sender_or_anonymous(sender), method, payload)?;
         candid::decode_args(&reply).map_err(|e| {
             RejectResponse::new(
                 ErrorCode::InvalidManagementPayload,
@@ -260,8 +262,12 @@ impl PocketIc {
         canister_id: CanisterId,
         sender: Option<Principal>,
     ) -> Result<CanisterStatusResult, RejectResponse> {
-        self.call_management::<_, (CanisterStatusResult,)>(sender, "canister_status", (CanisterIdRecord { canister_id },))
-            .map(|(status,)| status)
+        self.call_management::<_, (CanisterStatusResult,)>(
+            sender,
+            "canister_status",
+            (CanisterIdRecord { canister_id },),
+        )
+        .map(|(status,)| status)
     }
 
     pub fn update_canister_settings(
@@ -306,8 +312,12 @@ impl PocketIc {
         sender: Option<Principal>,
         replace_snapshot: Option<Vec<u8>>,
     ) -> Result<Snapshot, RejectResponse> {
-        let args =
-            TakeCanisterSnapshotArgs { canister_id, replace_snapshot, uninstall_code: None, sender_canister_version: None };
+        let args = TakeCanisterSnapshotArgs {
+            canister_id,
+            replace_snapshot,
+            uninstall_code: None,
+            sender_canister_version: None,
+        };
         self.call_management::<_, (Snapshot,)>(sender, "take_canister_snapshot", (args,)).map(|(s,)| s)
     }
 

@@ -19,13 +19,24 @@ pub type ChunkStore = BTreeMap<[u8; 32], Vec<u8>>;
 /// What can go wrong in the chunk store. Shown to callers as IC0504 "Error from Wasm chunk store: ...".
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChunkStoreError {
-    ChunkTooLarge { size: usize },
+    ChunkTooLarge {
+        size: usize,
+    },
     StoreFull,
     /// A hash in a chunk list is not 32 bytes long.
-    InvalidHashLength { length: usize },
-    MissingChunk { hash: [u8; 32] },
-    ModuleTooLarge { size: usize },
-    ModuleHashMismatch { expected: Vec<u8>, actual: [u8; 32] },
+    InvalidHashLength {
+        length: usize,
+    },
+    MissingChunk {
+        hash: [u8; 32],
+    },
+    ModuleTooLarge {
+        size: usize,
+    },
+    ModuleHashMismatch {
+        expected: Vec<u8>,
+        actual: [u8; 32],
+    },
 }
 
 impl fmt::Display for ChunkStoreError {
@@ -110,7 +121,10 @@ pub fn stored_hashes(store: &ChunkStore) -> Vec<ChunkHash> {
     store.keys().map(|hash| ChunkHash { hash: hash.to_vec() }).collect()
 }
 
-pub(super) fn upload_chunk(subnet: &mut Subnet, call: &ManagementCall<'_>) -> Result<ManagementOutcome, RejectResponse> {
+pub(super) fn upload_chunk(
+    subnet: &mut Subnet,
+    call: &ManagementCall<'_>,
+) -> Result<ManagementOutcome, RejectResponse> {
     let args: UploadChunkArgs = decode_arg(call.arg)?;
     let canister = canister_mut(subnet, &args.canister_id)?;
     check_controller_or_self(canister, &call.caller)?;
@@ -118,7 +132,10 @@ pub(super) fn upload_chunk(subnet: &mut Subnet, call: &ManagementCall<'_>) -> Re
     reply((ChunkHash { hash: hash.to_vec() },))
 }
 
-pub(super) fn stored_chunks(subnet: &mut Subnet, call: &ManagementCall<'_>) -> Result<ManagementOutcome, RejectResponse> {
+pub(super) fn stored_chunks(
+    subnet: &mut Subnet,
+    call: &ManagementCall<'_>,
+) -> Result<ManagementOutcome, RejectResponse> {
     let args: CanisterIdRecord = decode_arg(call.arg)?;
     let canister = canister(subnet, &args.canister_id)?;
     check_controller_or_self(canister, &call.caller)?;

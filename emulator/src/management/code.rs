@@ -3,9 +3,7 @@
 //! `Subnet::install_code`.
 
 use candid::Principal;
-use ic_management_canister_types::{
-    CanisterInstallMode, InstallChunkedCodeArgs, InstallCodeArgs, UninstallCodeArgs,
-};
+use ic_management_canister_types::{CanisterInstallMode, InstallChunkedCodeArgs, InstallCodeArgs, UninstallCodeArgs};
 
 use super::chunks::assemble_module;
 use super::{canister, canister_mut, check_controller, check_controller_or_self, controlled, decode_arg, reply};
@@ -48,7 +46,10 @@ fn install(
     reply(())
 }
 
-pub(super) fn install_code(subnet: &mut Subnet, call: &ManagementCall<'_>) -> Result<ManagementOutcome, RejectResponse> {
+pub(super) fn install_code(
+    subnet: &mut Subnet,
+    call: &ManagementCall<'_>,
+) -> Result<ManagementOutcome, RejectResponse> {
     let args: InstallCodeArgs = decode_arg(call.arg)?;
     controlled(subnet, &args.canister_id, &call.caller)?;
     install(subnet, call.caller, args.canister_id, args.mode, &args.wasm_module, &args.arg)

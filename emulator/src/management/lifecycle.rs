@@ -83,7 +83,10 @@ pub(super) fn create_canister(
     }
     let id = create(subnet, call.caller, settings, call.cycles - fee, None)?;
     // All attached cycles are kept: the fee is burnt, the rest is the new canister's balance.
-    Ok(ManagementOutcome::Reply { data: encode_reply((CanisterIdRecord { canister_id: id },))?, cycles_accepted: call.cycles })
+    Ok(ManagementOutcome::Reply {
+        data: encode_reply((CanisterIdRecord { canister_id: id },))?,
+        cycles_accepted: call.cycles,
+    })
 }
 
 pub(super) fn provisional_create_canister(

@@ -196,7 +196,7 @@ pub(crate) fn decode_arg<T: CandidType + DeserializeOwned>(arg: &[u8]) -> Result
     let mut config = DecoderConfig::new();
     // Bounds the work a hostile payload can cause (the replica sets quotas too).
     config.set_decoding_quota(100_000_000).set_skipping_quota(10_000);
-    candid::decode_one_with_config::<T>(arg, &config).map_err(|e| RejectResponse::invalid_management_payload(e))
+    candid::decode_one_with_config::<T>(arg, &config).map_err(RejectResponse::invalid_management_payload)
 }
 
 /// Encodes a reply. Encoding our own well-typed values cannot fail in practice; if it ever did, the caller gets a

@@ -3,10 +3,9 @@
 
 use candid::{CandidType, Encode, Nat, Principal};
 use ic_management_canister_types::{
-    CanisterIdRecord, CanisterSettings, CanisterStatusResult, CanisterStatusType, ChunkHash, CreateCanisterArgs,
-    EnvironmentVariable, InstallChunkedCodeArgs, CanisterInstallMode, LoadCanisterSnapshotArgs,
-    ProvisionalCreateCanisterWithCyclesArgs, Snapshot, TakeCanisterSnapshotArgs, UpdateSettingsArgs,
-    UploadChunkArgs,
+    CanisterIdRecord, CanisterInstallMode, CanisterSettings, CanisterStatusResult, CanisterStatusType, ChunkHash,
+    CreateCanisterArgs, EnvironmentVariable, InstallChunkedCodeArgs, LoadCanisterSnapshotArgs,
+    ProvisionalCreateCanisterWithCyclesArgs, Snapshot, TakeCanisterSnapshotArgs, UpdateSettingsArgs, UploadChunkArgs,
 };
 
 use super::chunks::{assemble_module, insert_chunk, ChunkStore, ChunkStoreError};
@@ -60,10 +59,25 @@ fn new_canister(subnet: &mut Subnet, controller: Principal) -> CanisterId {
 fn malformed_payloads_are_invalid_management_payload_rejects() {
     let mut s = subnet();
     let methods = [
-        "provisional_create_canister_with_cycles", "update_settings", "install_code", "install_chunked_code",
-        "uninstall_code", "upload_chunk", "stored_chunks", "clear_chunk_store", "canister_status", "start_canister",
-        "stop_canister", "delete_canister", "deposit_cycles", "take_canister_snapshot", "load_canister_snapshot",
-        "list_canister_snapshots", "delete_canister_snapshot", "canister_info", "create_canister",
+        "provisional_create_canister_with_cycles",
+        "update_settings",
+        "install_code",
+        "install_chunked_code",
+        "uninstall_code",
+        "upload_chunk",
+        "stored_chunks",
+        "clear_chunk_store",
+        "canister_status",
+        "start_canister",
+        "stop_canister",
+        "delete_canister",
+        "deposit_cycles",
+        "take_canister_snapshot",
+        "load_canister_snapshot",
+        "list_canister_snapshots",
+        "delete_canister_snapshot",
+        "canister_info",
+        "create_canister",
     ];
     for method in methods {
         let r = rejected(&mut s, user(1), method, vec![1, 2, 3], false);
@@ -144,7 +158,10 @@ fn every_controller_only_method_checks_the_caller() {
     let stranger = Principal::from_slice(&[0, 0, 0, 0, 0, 0, 0, 77, 1, 1]);
     let record = || enc(CanisterIdRecord { canister_id: id });
     let calls: Vec<(&str, Vec<u8>)> = vec![
-        ("update_settings", enc(UpdateSettingsArgs { canister_id: id, settings: Default::default(), sender_canister_version: None })),
+        (
+            "update_settings",
+            enc(UpdateSettingsArgs { canister_id: id, settings: Default::default(), sender_canister_version: None }),
+        ),
         ("start_canister", record()),
         ("stop_canister", record()),
         ("delete_canister", record()),
@@ -154,7 +171,15 @@ fn every_controller_only_method_checks_the_caller() {
         ("stored_chunks", record()),
         ("clear_chunk_store", record()),
         ("list_canister_snapshots", record()),
-        ("take_canister_snapshot", enc(TakeCanisterSnapshotArgs { canister_id: id, replace_snapshot: None, uninstall_code: None, sender_canister_version: None })),
+        (
+            "take_canister_snapshot",
+            enc(TakeCanisterSnapshotArgs {
+                canister_id: id,
+                replace_snapshot: None,
+                uninstall_code: None,
+                sender_canister_version: None,
+            }),
+        ),
     ];
     for (method, arg) in calls {
         let r = rejected(&mut s, stranger, method, arg, false);
@@ -185,10 +210,22 @@ fn new_canister_settings_have_the_ic_defaults() {
 fn settings_outside_their_ranges_are_rejected() {
     let eleven: Vec<Principal> = (0..11).map(user).collect();
     let cases = [
-        (CanisterSettings { controllers: Some(eleven), ..Default::default() }, "'controllers' length exceeds maximum size allowed of 10"),
-        (CanisterSettings { compute_allocation: Some(101u64.into()), ..Default::default() }, "ComputeAllocation expected to be in the range [0..100], got 101"),
-        (CanisterSettings { freezing_threshold: Some(Nat::from(u128::MAX)), ..Default::default() }, "Freezing threshold expected"),
-        (CanisterSettings { wasm_memory_limit: Some(Nat::from((1u64 << 48) + 1)), ..Default::default() }, "Wasm memory limit expected"),
+        (
+            CanisterSettings { controllers: Some(eleven), ..Default::default() },
+            "'controllers' length exceeds maximum size allowed of 10",
+        ),
+        (
+            CanisterSettings { compute_allocation: Some(101u64.into()), ..Default::default() },
+            "ComputeAllocation expected to be in the range [0..100], got 101",
+        ),
+        (
+            CanisterSettings { freezing_threshold: Some(Nat::from(u128::MAX)), ..Default::default() },
+            "Freezing threshold expected",
+        ),
+        (
+            CanisterSettings { wasm_memory_limit: Some(Nat::from((1u64 << 48) + 1)), ..Default::default() },
+            "Wasm memory limit expected",
+        ),
     ];
     for (settings, expected) in cases {
         let r = SettingsUpdate::validate(&settings).unwrap_err();
@@ -198,7 +235,10 @@ fn settings_outside_their_ranges_are_rejected() {
     let var = |name: &str| EnvironmentVariable { name: name.into(), value: "v".into() };
     let dup = CanisterSettings { environment_variables: Some(vec![var("A"), var("A")]), ..Default::default() };
     assert_eq!(SettingsUpdate::validate(&dup).unwrap_err().error_code, ErrorCode::InvalidManagementPayload);
-    let many = CanisterSettings { environment_variables: Some((0..21).map(|i| var(&i.to_string())).collect()), ..Default::default() };
+    let many = CanisterSettings {
+        environment_variables: Some((0..21).map(|i| var(&i.to_string())).collect()),
+        ..Default::default()
+    };
     assert_eq!(SettingsUpdate::validate(&many).unwrap_err().error_code, ErrorCode::InvalidManagementPayload);
 }
 
@@ -208,14 +248,26 @@ fn update_settings_changes_only_given_fields_and_bumps_the_version() {
     let id = new_canister(&mut s, user(1));
     let before = s.canister(&id).unwrap().settings.clone();
     let settings = CanisterSettings { freezing_threshold: Some(100u64.into()), ..Default::default() };
-    ok(&mut s, user(1), "update_settings", enc(UpdateSettingsArgs { canister_id: id, settings, sender_canister_version: None }), 0);
+    ok(
+        &mut s,
+        user(1),
+        "update_settings",
+        enc(UpdateSettingsArgs { canister_id: id, settings, sender_canister_version: None }),
+        0,
+    );
     let after = &s.canister(&id).unwrap().settings;
     assert_eq!(after.freezing_threshold, 100);
     assert_eq!(Settings { freezing_threshold: 100, ..before }, *after);
     assert_eq!(s.canister(&id).unwrap().version, 1);
     // Handing control away locks the old controller out.
     let settings = CanisterSettings { controllers: Some(vec![user(2)]), ..Default::default() };
-    ok(&mut s, user(1), "update_settings", enc(UpdateSettingsArgs { canister_id: id, settings, sender_canister_version: None }), 0);
+    ok(
+        &mut s,
+        user(1),
+        "update_settings",
+        enc(UpdateSettingsArgs { canister_id: id, settings, sender_canister_version: None }),
+        0,
+    );
     let r = rejected(&mut s, user(1), "canister_status", enc(CanisterIdRecord { canister_id: id }), false);
     assert_eq!(r.error_code, ErrorCode::CanisterInvalidController);
 }
@@ -226,7 +278,10 @@ fn update_settings_changes_only_given_fields_and_bumps_the_version() {
 fn create_canister_charges_the_fee_and_keeps_all_attached_cycles() {
     let mut s = subnet();
     let parent = new_canister(&mut s, user(1));
-    let r = match handle_management_call(&mut s, call(parent, "create_canister", &enc(CreateCanisterArgs::default()), CANISTER_CREATION_FEE - 1, false)) {
+    let r = match handle_management_call(
+        &mut s,
+        call(parent, "create_canister", &enc(CreateCanisterArgs::default()), CANISTER_CREATION_FEE - 1, false),
+    ) {
         ManagementOutcome::Reject(r) => r,
         other => panic!("{other:?}"),
     };
@@ -249,12 +304,20 @@ fn provisional_creation_defaults_to_100_t_and_refuses_a_used_id() {
     let mut s = subnet();
     let id = new_canister(&mut s, user(1));
     assert_eq!(s.canister(&id).unwrap().cycles, 100_000_000_000_000);
-    let args = ProvisionalCreateCanisterWithCyclesArgs { specified_id: Some(id), amount: Some(5u64.into()), ..Default::default() };
+    let args = ProvisionalCreateCanisterWithCyclesArgs {
+        specified_id: Some(id),
+        amount: Some(5u64.into()),
+        ..Default::default()
+    };
     let r = rejected(&mut s, user(1), "provisional_create_canister_with_cycles", enc(args), false);
     assert_eq!(r.error_code, ErrorCode::CanisterIdAlreadyExists);
     assert_eq!(r.reject_code, RejectCode::SysTransient);
     let wanted = crate::state::canister_id_from_index(500);
-    let args = ProvisionalCreateCanisterWithCyclesArgs { specified_id: Some(wanted), amount: Some(5u64.into()), ..Default::default() };
+    let args = ProvisionalCreateCanisterWithCyclesArgs {
+        specified_id: Some(wanted),
+        amount: Some(5u64.into()),
+        ..Default::default()
+    };
     ok(&mut s, user(1), "provisional_create_canister_with_cycles", enc(args), 0);
     assert_eq!(s.canister(&wanted).unwrap().cycles, 5);
     let args = ProvisionalCreateCanisterWithCyclesArgs { specified_id: Some(user(3)), ..Default::default() };
@@ -333,7 +396,10 @@ fn canister_status_reports_the_record() {
 #[test]
 fn chunk_store_limits() {
     let mut store = ChunkStore::new();
-    assert_eq!(insert_chunk(&mut store, vec![0; MAX_CHUNK_SIZE + 1]), Err(ChunkStoreError::ChunkTooLarge { size: MAX_CHUNK_SIZE + 1 }));
+    assert_eq!(
+        insert_chunk(&mut store, vec![0; MAX_CHUNK_SIZE + 1]),
+        Err(ChunkStoreError::ChunkTooLarge { size: MAX_CHUNK_SIZE + 1 })
+    );
     insert_chunk(&mut store, vec![0; MAX_CHUNK_SIZE]).expect("exactly 1 MiB fits");
     for i in 1..MAX_CHUNKS {
         insert_chunk(&mut store, (i as u32).to_le_bytes().to_vec()).unwrap();
@@ -366,7 +432,8 @@ fn modules_are_assembled_in_list_order_and_hash_checked() {
 fn install_chunked_code_with_a_wrong_hash_is_rejected_before_installing() {
     let mut s = subnet();
     let id = new_canister(&mut s, user(1));
-    let (data, _) = ok(&mut s, user(1), "upload_chunk", enc(UploadChunkArgs { canister_id: id, chunk: b"\0asm".to_vec() }), 0);
+    let (data, _) =
+        ok(&mut s, user(1), "upload_chunk", enc(UploadChunkArgs { canister_id: id, chunk: b"\0asm".to_vec() }), 0);
     let hash = candid::decode_one::<ChunkHash>(&data).unwrap();
     assert_eq!(hash.hash, chunk_hash(b"\0asm").to_vec());
     let args = InstallChunkedCodeArgs {
@@ -416,10 +483,16 @@ fn snapshot_requests_for_unknown_or_foreign_ids_are_rejected() {
     let other = new_canister(&mut s, user(1));
     let (data, _) = ok(&mut s, user(1), "list_canister_snapshots", enc(CanisterIdRecord { canister_id: id }), 0);
     assert!(candid::decode_one::<Vec<Snapshot>>(&data).unwrap().is_empty());
-    let take = TakeCanisterSnapshotArgs { canister_id: id, replace_snapshot: None, uninstall_code: None, sender_canister_version: None };
+    let take = TakeCanisterSnapshotArgs {
+        canister_id: id,
+        replace_snapshot: None,
+        uninstall_code: None,
+        sender_canister_version: None,
+    };
     let r = rejected(&mut s, user(1), "take_canister_snapshot", enc(take), false);
     assert!(r.reject_message.contains("empty canister"), "{}", r.reject_message);
-    let load = |snapshot_id| enc(LoadCanisterSnapshotArgs { canister_id: id, snapshot_id, sender_canister_version: None });
+    let load =
+        |snapshot_id| enc(LoadCanisterSnapshotArgs { canister_id: id, snapshot_id, sender_canister_version: None });
     let r = rejected(&mut s, user(1), "load_canister_snapshot", load(encode_snapshot_id(0, &id)), false);
     assert_eq!(r.error_code, ErrorCode::CanisterSnapshotNotFound);
     assert_eq!(r.reject_code, RejectCode::DestinationInvalid);
