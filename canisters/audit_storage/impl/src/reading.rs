@@ -27,7 +27,12 @@ impl<M: Memory> AuditState<M> {
         Ok(self.events_at(Window::newest_first(self.events.len(), request), 0))
     }
 
-    pub fn events_by_user(&self, caller: &Caller, user: Principal, request: PageRequest) -> FleetResult<Page<AuditEvent>> {
+    pub fn events_by_user(
+        &self,
+        caller: &Caller,
+        user: Principal,
+        request: PageRequest,
+    ) -> FleetResult<Page<AuditEvent>> {
         if caller.principal != user {
             self.access.require_reader(caller)?;
         }
@@ -68,10 +73,7 @@ impl<M: Memory> AuditState<M> {
     ) -> FleetResult<Page<AuditEvent>> {
         self.access.require_reader(caller)?;
         if range.from > range.to {
-            return Err(FleetError::invalid(format!(
-                "time range from {} is after to {}",
-                range.from, range.to
-            )));
+            return Err(FleetError::invalid(format!("time range from {} is after to {}", range.from, range.to)));
         }
         let first = self.first_event_at_or_after(range.from);
         let end = self.first_event_at_or_after(range.to);

@@ -2,8 +2,8 @@
 
 use crate::state::AuditState;
 use audit_storage_api::{
-    AuditAction, AuditEvent, AuditOutcome, LogEventArgs, MAX_FAILURE_BYTES, MAX_METADATA_BYTES,
-    MAX_OTHER_ACTION_BYTES, MAX_SERVICE_BYTES,
+    AuditAction, AuditEvent, AuditOutcome, LogEventArgs, MAX_FAILURE_BYTES, MAX_METADATA_BYTES, MAX_OTHER_ACTION_BYTES,
+    MAX_SERVICE_BYTES,
 };
 use fleet_api::{FleetError, FleetResult};
 use ic_stable_structures::Memory;

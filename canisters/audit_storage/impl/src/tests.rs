@@ -152,7 +152,8 @@ fn queries_by_user_contract_and_action_page_newest_first() {
     let token = state.events_by_contract(&backend(), principal(TOKEN), PageRequest::default()).unwrap();
     assert_eq!(ids(&token), vec![25, 20, 15, 10, 5, 0]);
 
-    let deployed = state.events_by_action(&controller(), AuditAction::ContractDeployed, PageRequest::new(0, 3)).unwrap();
+    let deployed =
+        state.events_by_action(&controller(), AuditAction::ContractDeployed, PageRequest::new(0, 3)).unwrap();
     assert_eq!(ids(&deployed), vec![29, 27, 25]);
     assert_eq!(deployed.total, 15);
     assert!(deployed.items.iter().all(|e| e.action == AuditAction::ContractDeployed));

@@ -97,7 +97,9 @@ impl<M: Memory> AccessControl<M> {
         self.require_admin(caller)?;
         match self.admins.remove(&admin) {
             Some(_) => Ok(()),
-            None => Err(FleetError::not_found(format!("{admin} is not an added admin (controllers cannot be removed here)"))),
+            None => Err(FleetError::not_found(format!(
+                "{admin} is not an added admin (controllers cannot be removed here)"
+            ))),
         }
     }
 

@@ -32,7 +32,9 @@ pub fn run_migrations<S>(
     mut record_version: impl FnMut(&mut S, u32),
 ) -> FleetResult<MigrationReport> {
     if stored == 0 {
-        return Err(FleetError::invalid_state("no schema version in stable memory: the canister was never initialized"));
+        return Err(FleetError::invalid_state(
+            "no schema version in stable memory: the canister was never initialized",
+        ));
     }
     if stored > target {
         return Err(FleetError::invalid_state(format!(
@@ -52,7 +54,10 @@ pub fn run_migrations<S>(
             }
         };
         (step.apply)(state).map_err(|reason| {
-            FleetError::Internal(format!("migration to schema version {version} ({}) failed: {reason}", step.description))
+            FleetError::Internal(format!(
+                "migration to schema version {version} ({}) failed: {reason}",
+                step.description
+            ))
         })?;
         record_version(state, version);
         applied.push(version);

@@ -35,10 +35,7 @@ where
     }
 
     pub fn count(&self, key: &K) -> u64 {
-        self.entries
-            .range((key.clone(), 0)..=(key.clone(), u64::MAX))
-            .next_back()
-            .map_or(0, |entry| entry.key().1 + 1)
+        self.entries.range((key.clone(), 0)..=(key.clone(), u64::MAX)).next_back().map_or(0, |entry| entry.key().1 + 1)
     }
 
     /// A page of the ids filed under `key`, most recently filed first.

@@ -1,0 +1,97 @@
+//! The candid endpoints: decode, read the caller and the clock, call the logic in `recording`/`reading`.
+
+use crate::STATE;
+use candid::Principal;
+use fleet_api::{PageRequest, ServiceHealth, SetupStatus};
+use ic_cdk::{query, update};
+use invoice_storage_api::{
+    AdminResponse, HistoryResponse, InvoiceResponse, InvoiceStatus, InvoiceTransition, InvoicesResponse,
+    RecordPaymentArgs, StatusCount,
+};
+use service_base::ic_env;
+
+#[update(name = "recordPayment")]
+fn record_payment(args: RecordPaymentArgs) -> InvoiceResponse {
+    let caller = ic_env::caller();
+    STATE.with_borrow_mut(|state| state.record_payment(&caller, args, ic_env::now()))
+}
+
+#[update(name = "updateInvoiceStatus")]
+fn update_invoice_status(id: u64, transition: InvoiceTransition) -> InvoiceResponse {
+    let caller = ic_env::caller();
+    STATE.with_borrow_mut(|state| state.update_status(&caller, id, transition, ic_env::now()))
+}
+
+#[query(name = "getInvoice")]
+fn get_invoice(id: u64) -> InvoiceResponse {
+    STATE.with_borrow(|state| state.invoice(&ic_env::caller(), id))
+}
+
+#[query(name = "getInvoicesByUser")]
+fn get_invoices_by_user(user: Principal, page: PageRequest) -> InvoicesResponse {
+    STATE.with_borrow(|state| state.invoices_by_user(&ic_env::caller(), user, page))
+}
+
+#[query(name = "getInvoicesByStatus")]
+fn get_invoices_by_status(status: InvoiceStatus, page: PageRequest) -> InvoicesResponse {
+    STATE.with_borrow(|state| state.invoices_by_status(&ic_env::caller(), status, page))
+}
+
+#[query(name = "getInvoiceHistory")]
+fn get_invoice_history(id: u64, page: PageRequest) -> HistoryResponse {
+    STATE.with_borrow(|state| state.history(&ic_env::caller(), id, page))
+}
+
+#[query(name = "getInvoiceCount")]
+fn get_invoice_count() -> u64 {
+    STATE.with_borrow(|state| state.invoice_count())
+}
+
+#[query(name = "getStatusCounts")]
+fn get_status_counts() -> Vec<StatusCount> {
+    STATE.with_borrow(|state| state.status_counts())
+}
+
+#[update(name = "setupWhitelist")]
+fn setup_whitelist(writer: Principal) -> AdminResponse {
+    let caller = ic_env::caller();
+    STATE.with_borrow_mut(|state| state.access_mut().add_writer(&caller, writer, ic_env::now()))
+}
+
+#[update(name = "removeFromWhitelist")]
+fn remove_from_whitelist(writer: Principal) -> AdminResponse {
+    let caller = ic_env::caller();
+    STATE.with_borrow_mut(|state| state.access_mut().remove_writer(&caller, writer))
+}
+
+#[query(name = "getWhitelist")]
+fn get_whitelist() -> Vec<Principal> {
+    STATE.with_borrow(|state| state.access().writers())
+}
+
+#[update(name = "addAdmin")]
+fn add_admin(admin: Principal) -> AdminResponse {
+    let caller = ic_env::caller();
+    STATE.with_borrow_mut(|state| state.access_mut().add_admin(&caller, admin, ic_env::now()))
+}
+
+#[update(name = "removeAdmin")]
+fn remove_admin(admin: Principal) -> AdminResponse {
+    let caller = ic_env::caller();
+    STATE.with_borrow_mut(|state| state.access_mut().remove_admin(&caller, admin))
+}
+
+#[query(name = "getAdmins")]
+fn get_admins() -> Vec<Principal> {
+    STATE.with_borrow(|state| state.access().admins())
+}
+
+#[query(name = "getHealth")]
+fn get_health() -> ServiceHealth {
+    STATE.with_borrow(|state| state.health(&ic_env::runtime_facts()))
+}
+
+#[query(name = "getSetupStatus")]
+fn get_setup_status() -> SetupStatus {
+    STATE.with_borrow(|state| state.setup_status(ic_env::canister_id()))
+}
