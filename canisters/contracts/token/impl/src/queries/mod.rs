@@ -1,0 +1,3 @@
+mod icrc1;
+mod icrc2;
+mod transactions;

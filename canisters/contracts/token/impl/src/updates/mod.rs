@@ -1,0 +1,3 @@
+mod approve;
+mod transfer;
+mod transfer_from;

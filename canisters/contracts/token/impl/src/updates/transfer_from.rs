@@ -1,0 +1,10 @@
+use crate::state;
+use candid::Nat;
+use ic_cdk::update;
+use token_api::{TransferFromArgs, TransferFromError};
+
+#[update]
+fn icrc2_transfer_from(args: TransferFromArgs) -> Result<Nat, TransferFromError> {
+    let (caller, now) = (ic_cdk::api::msg_caller(), ic_cdk::api::time());
+    state::mutate(|l| l.transfer_from(caller, &args, now)).map(Nat::from).map_err(Into::into)
+}
