@@ -51,10 +51,11 @@ pub async fn notify_visibility_changed(is_public: bool) -> Result<(), FleetError
 /// A bounded-wait call (a factory that never answers must not keep the contract's call context open forever, which
 /// would block stopping the contract for an upgrade).
 async fn call_factory<A: ArgumentEncoder>(factory: Principal, method: &str, args: &A) -> Result<(), FleetError> {
-    let response =
-        Call::bounded_wait(factory, method).with_args(args).await.map_err(|e| FleetError::call_failed(factory, method, e))?;
-    let reply: Result<(), FleetError> = response
-        .candid()
-        .map_err(|e| FleetError::call_failed(factory, method, format!("unexpected reply: {e}")))?;
+    let response = Call::bounded_wait(factory, method)
+        .with_args(args)
+        .await
+        .map_err(|e| FleetError::call_failed(factory, method, e))?;
+    let reply: Result<(), FleetError> =
+        response.candid().map_err(|e| FleetError::call_failed(factory, method, format!("unexpected reply: {e}")))?;
     reply
 }

@@ -26,12 +26,21 @@ pub struct MigrationStep<C> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MigrationError {
     /// The stored data was written by a newer schema than this code knows.
-    Downgrade { stored: u32, code: u32 },
+    Downgrade {
+        stored: u32,
+        code: u32,
+    },
     /// No step migrates from this schema version.
-    MissingStep { from: u32 },
+    MissingStep {
+        from: u32,
+    },
     /// The kind's step list is malformed.
     InvalidSteps(String),
-    StepFailed { from: u32, description: &'static str, reason: String },
+    StepFailed {
+        from: u32,
+        description: &'static str,
+        reason: String,
+    },
 }
 
 impl fmt::Display for MigrationError {
@@ -205,6 +214,9 @@ mod tests {
         assert_eq!(recorded, vec![2], "the step before the failure is recorded, nothing after");
         assert_eq!(recorder.ran.len(), 1);
         let text = err.to_string();
-        assert!(text.contains("from schema 2 to 3") && text.contains("convert x") && text.contains("field x"), "{text}");
+        assert!(
+            text.contains("from schema 2 to 3") && text.contains("convert x") && text.contains("field x"),
+            "{text}"
+        );
     }
 }

@@ -34,10 +34,19 @@ pub struct InstallRecord {
 pub enum DeploymentNotice {
     /// No factory (a hand-installed contract): nobody to tell.
     NotRequired,
-    Pending { attempts: u32, last_error: Option<String> },
-    Delivered { attempts: u32, at: u64 },
+    Pending {
+        attempts: u32,
+        last_error: Option<String>,
+    },
+    Delivered {
+        attempts: u32,
+        at: u64,
+    },
     /// Every retry failed; the factory can still find the contract by polling it.
-    GaveUp { attempts: u32, last_error: String },
+    GaveUp {
+        attempts: u32,
+        last_error: String,
+    },
 }
 
 pub struct RuntimeStore<M: Memory> {

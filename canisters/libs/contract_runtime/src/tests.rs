@@ -176,10 +176,7 @@ fn upgrade_refuses_a_schema_downgrade() {
 #[test]
 fn upgrade_refuses_memory_without_runtime_state() {
     let memory = StableMemory::new();
-    let err = memory
-        .open()
-        .upgrade(&spec("1.0.0", 1), None, &[] as &[MigrationStep<()>], &mut (), 1)
-        .unwrap_err();
+    let err = memory.open().upgrade(&spec("1.0.0", 1), None, &[] as &[MigrationStep<()>], &mut (), 1).unwrap_err();
     assert!(matches!(err, FleetError::InvalidState(_)), "{err:?}");
 }
 

@@ -3,8 +3,8 @@
 //! names the field and says what is wrong.
 
 use crate::{
-    TokenArgs, TokenInit, DEFAULT_MAX_MEMO_LENGTH, MAX_DECIMALS, MAX_INITIAL_BALANCES, MAX_LOGO_BYTES,
-    MAX_MEMO_LENGTH, MAX_NAME_CHARS, MAX_SYMBOL_CHARS,
+    TokenArgs, TokenInit, DEFAULT_MAX_MEMO_LENGTH, MAX_DECIMALS, MAX_INITIAL_BALANCES, MAX_LOGO_BYTES, MAX_MEMO_LENGTH,
+    MAX_NAME_CHARS, MAX_SYMBOL_CHARS,
 };
 use candid::{Nat, Principal};
 use fleet_api::FleetError;
@@ -29,7 +29,9 @@ pub fn validate(args: &TokenArgs) -> Result<(), FleetError> {
     }
     if let Some(minting) = &args.minting_account {
         if minting.owner == Principal::anonymous() {
-            return Err(invalid("minting_account: the anonymous principal cannot be the minting account, anyone could mint"));
+            return Err(invalid(
+                "minting_account: the anonymous principal cannot be the minting account, anyone could mint",
+            ));
         }
     }
     validate_initial_balances(args, args.minting_account.as_ref())?;
@@ -86,7 +88,9 @@ fn validate_symbol(symbol: &str) -> Result<(), FleetError> {
     }
     let chars = symbol.chars().count();
     if chars > MAX_SYMBOL_CHARS {
-        return Err(invalid(format!("symbol: `{symbol}` has {chars} characters, at most {MAX_SYMBOL_CHARS} are allowed")));
+        return Err(invalid(format!(
+            "symbol: `{symbol}` has {chars} characters, at most {MAX_SYMBOL_CHARS} are allowed"
+        )));
     }
     if !symbol.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
         return Err(invalid(format!("symbol: `{symbol}` may only contain ASCII letters, digits, `-`, `_` and `.`")));
@@ -122,9 +126,9 @@ fn validate_initial_balances(args: &TokenArgs, minting: Option<&Account>) -> Res
         if !seen.insert(*account) {
             return Err(invalid(format!("initial_balances[{i}]: account {account} is listed more than once")));
         }
-        total = total.checked_add(value).ok_or_else(|| {
-            invalid(format!("initial_balances: the total supply exceeds 2^128 - 1 at entry {i}"))
-        })?;
+        total = total
+            .checked_add(value)
+            .ok_or_else(|| invalid(format!("initial_balances: the total supply exceeds 2^128 - 1 at entry {i}")))?;
     }
     Ok(())
 }

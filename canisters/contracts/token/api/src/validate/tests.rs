@@ -35,7 +35,9 @@ fn init(args: TokenArgs) -> TokenInit {
 /// Asserts that validation fails with an `InvalidInput` whose text starts with `field`.
 fn assert_rejected(args: TokenArgs, field: &str) {
     match validate_init(&init(args)) {
-        Err(FleetError::InvalidInput(text)) => assert!(text.starts_with(field), "expected a `{field}` error, got: {text}"),
+        Err(FleetError::InvalidInput(text)) => {
+            assert!(text.starts_with(field), "expected a `{field}` error, got: {text}")
+        }
         other => panic!("expected a `{field}` error, got {other:?}"),
     }
 }

@@ -17,7 +17,10 @@ impl<M: Memory> Ledger<M> {
         self.housekeeping(now);
         let from = Account { owner: caller, subaccount: args.from_subaccount };
         if from == self.config().minting_account {
-            return Err(LedgerError::generic(error_codes::INVALID_ACCOUNTS, "the minting account cannot approve spenders"));
+            return Err(LedgerError::generic(
+                error_codes::INVALID_ACCOUNTS,
+                "the minting account cannot approve spenders",
+            ));
         }
         if args.spender.owner == caller {
             return Err(LedgerError::generic(

@@ -79,7 +79,10 @@ impl Storable for AllowanceKey {
         out
     }
     fn from_bytes(bytes: Cow<[u8]>) -> Self {
-        Self { account: AccountKey::read(&bytes[..ACCOUNT_KEY_SIZE]), spender: AccountKey::read(&bytes[ACCOUNT_KEY_SIZE..]) }
+        Self {
+            account: AccountKey::read(&bytes[..ACCOUNT_KEY_SIZE]),
+            spender: AccountKey::read(&bytes[ACCOUNT_KEY_SIZE..]),
+        }
     }
     const BOUND: Bound = Bound::Bounded { max_size: 2 * ACCOUNT_KEY_SIZE as u32, is_fixed_size: true };
 }

@@ -102,7 +102,12 @@ impl<M: Memory> Ledger<M> {
         }));
         for (to, amount) in &args.initial_balances {
             let amount = amount_u128(amount).unwrap_or_default();
-            let tx = StoredTx { operation: Operation::Mint { to: *to, amount }, timestamp: now, created_at_time: None, memo: None };
+            let tx = StoredTx {
+                operation: Operation::Mint { to: *to, amount },
+                timestamp: now,
+                created_at_time: None,
+                memo: None,
+            };
             self.commit(tx, None).map_err(|e| FleetError::Internal(format!("minting the initial balances: {e:?}")))?;
         }
         Ok(())
@@ -145,9 +150,8 @@ impl<M: Memory> Ledger<M> {
     pub fn transactions(&self, request: &GetTransactionsRequest) -> GetTransactionsResponse {
         let log_length = self.transactions.len();
         let start = amount_u128(&request.start).map_or(log_length, |s| s.min(log_length as u128) as u64);
-        let length = amount_u128(&request.length).map_or(MAX_TRANSACTIONS_PER_REQUEST, |l| {
-            l.min(MAX_TRANSACTIONS_PER_REQUEST as u128) as u64
-        });
+        let length = amount_u128(&request.length)
+            .map_or(MAX_TRANSACTIONS_PER_REQUEST, |l| l.min(MAX_TRANSACTIONS_PER_REQUEST as u128) as u64);
         let end = start.saturating_add(length).min(log_length);
         GetTransactionsResponse {
             log_length: Nat::from(log_length),

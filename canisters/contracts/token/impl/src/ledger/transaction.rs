@@ -19,12 +19,32 @@ pub struct StoredTx {
 
 #[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub enum Operation {
-    Mint { to: Account, amount: u128 },
+    Mint {
+        to: Account,
+        amount: u128,
+    },
     /// `spender` is set for a burn through `icrc2_transfer_from`.
-    Burn { from: Account, spender: Option<Account>, amount: u128 },
+    Burn {
+        from: Account,
+        spender: Option<Account>,
+        amount: u128,
+    },
     /// `fee` is the fee charged (and burned); `spender` is set for `icrc2_transfer_from`.
-    Transfer { from: Account, to: Account, spender: Option<Account>, amount: u128, fee: u128 },
-    Approve { from: Account, spender: Account, amount: u128, expected_allowance: Option<u128>, expires_at: Option<u64>, fee: u128 },
+    Transfer {
+        from: Account,
+        to: Account,
+        spender: Option<Account>,
+        amount: u128,
+        fee: u128,
+    },
+    Approve {
+        from: Account,
+        spender: Account,
+        amount: u128,
+        expected_allowance: Option<u128>,
+        expires_at: Option<u64>,
+        fee: u128,
+    },
 }
 
 impl StoredTx {

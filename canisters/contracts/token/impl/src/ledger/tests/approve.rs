@@ -64,7 +64,12 @@ fn an_expiry_in_the_past_is_refused() {
 fn an_allowance_counts_as_zero_once_expired_and_is_then_deleted() {
     let mut f = ledger();
     let expires_at = START + 10 * SECOND;
-    let args = ApproveArgs { spender: acc(carol()), amount: Nat::from(300u64), expires_at: Some(expires_at), ..approve_args() };
+    let args = ApproveArgs {
+        spender: acc(carol()),
+        amount: Nat::from(300u64),
+        expires_at: Some(expires_at),
+        ..approve_args()
+    };
     f.approve_args(alice(), args).unwrap();
     assert_eq!(f.allowance(acc(alice()), acc(carol())), (300, Some(expires_at)));
     f.advance(10 * SECOND);
@@ -75,14 +80,24 @@ fn an_allowance_counts_as_zero_once_expired_and_is_then_deleted() {
     );
     assert_eq!(f.ledger.allowance_entries(), 0, "the expired entry was deleted by the update call");
     // An expired allowance is also the zero a guarded approval must expect.
-    let guarded = ApproveArgs { spender: acc(carol()), amount: Nat::from(5u8), expected_allowance: Some(Nat::from(0u8)), ..approve_args() };
+    let guarded = ApproveArgs {
+        spender: acc(carol()),
+        amount: Nat::from(5u8),
+        expected_allowance: Some(Nat::from(0u8)),
+        ..approve_args()
+    };
     f.approve_args(alice(), guarded).unwrap();
 }
 
 #[test]
 fn replacing_an_expiring_allowance_drops_its_old_expiry() {
     let mut f = ledger();
-    let expiring = ApproveArgs { spender: acc(carol()), amount: Nat::from(300u64), expires_at: Some(START + SECOND), ..approve_args() };
+    let expiring = ApproveArgs {
+        spender: acc(carol()),
+        amount: Nat::from(300u64),
+        expires_at: Some(START + SECOND),
+        ..approve_args()
+    };
     f.approve_args(alice(), expiring).unwrap();
     f.approve(alice(), acc(carol()), 200).unwrap();
     f.advance(2 * SECOND);
@@ -103,7 +118,8 @@ fn approving_oneself_or_from_the_minting_account_is_refused() {
 fn the_fee_must_be_affordable_and_correct() {
     let mut f = ledger();
     assert_eq!(f.approve(carol(), acc(bob()), 10), Err(LedgerError::InsufficientFunds { balance: 0 }));
-    let bad_fee = ApproveArgs { spender: acc(bob()), amount: Nat::from(1u8), fee: Some(Nat::from(1u8)), ..approve_args() };
+    let bad_fee =
+        ApproveArgs { spender: acc(bob()), amount: Nat::from(1u8), fee: Some(Nat::from(1u8)), ..approve_args() };
     assert_eq!(f.approve_args(alice(), bad_fee), Err(LedgerError::BadFee { expected_fee: FEE }));
     // The allowance may exceed the balance: it is a limit, not a reservation.
     f.approve(alice(), acc(bob()), 1_000_000).unwrap();

@@ -22,9 +22,8 @@ fn any_difference_makes_a_new_request() {
     f.transfer_arg(alice(), timed(START + 1, 100)).unwrap();
     f.transfer_arg(alice(), TransferArg { memo: memo(b"x"), ..timed(START, 100) }).unwrap();
     f.transfer_arg(alice(), TransferArg { fee: Some(Nat::from(FEE)), ..timed(START, 100) }).unwrap();
-    f.transfer_arg(alice(), TransferArg { from_subaccount: Some([0; 32]), ..timed(START, 100) }).expect_err(
-        "an explicit default subaccount is the same debited account, hence the same request",
-    );
+    f.transfer_arg(alice(), TransferArg { from_subaccount: Some([0; 32]), ..timed(START, 100) })
+        .expect_err("an explicit default subaccount is the same debited account, hence the same request");
     f.transfer_arg(bob(), timed(START, 100)).unwrap();
     assert_eq!(f.ledger.dedup_entries(), 6);
 }
@@ -82,7 +81,12 @@ fn a_failed_request_is_not_remembered() {
 #[test]
 fn approve_and_transfer_from_are_deduplicated_too() {
     let mut f = ledger();
-    let approve = ApproveArgs { spender: acc(carol()), amount: Nat::from(500u64), created_at_time: Some(START), ..approve_args() };
+    let approve = ApproveArgs {
+        spender: acc(carol()),
+        amount: Nat::from(500u64),
+        created_at_time: Some(START),
+        ..approve_args()
+    };
     let first = f.approve_args(alice(), approve.clone()).unwrap();
     assert_eq!(f.approve_args(alice(), approve), Err(LedgerError::Duplicate { duplicate_of: first }));
     let spend = TransferFromArgs { amount: Nat::from(10u8), created_at_time: Some(START), ..transfer_from_args() };

@@ -8,7 +8,13 @@ fn page(f: &Fixture, start: impl Into<Nat>, length: impl Into<Nat>) -> token_api
 #[test]
 fn transactions_are_shown_in_icrc3_form() {
     let mut f = ledger();
-    let arg = TransferArg { to: acc(bob()), amount: Nat::from(7u8), memo: memo(b"invoice-1"), created_at_time: Some(START), ..transfer_arg() };
+    let arg = TransferArg {
+        to: acc(bob()),
+        amount: Nat::from(7u8),
+        memo: memo(b"invoice-1"),
+        created_at_time: Some(START),
+        ..transfer_arg()
+    };
     f.transfer_arg(alice(), arg).unwrap();
     let response = page(&f, 0u8, 10u8);
     assert_eq!(response.log_length, Nat::from(3u8));

@@ -118,8 +118,17 @@ impl Fixture {
         (token_api::amount_u128(&a.allowance).unwrap(), a.expires_at)
     }
 
-    pub fn transfer_from(&mut self, spender: Principal, from: Account, to: Account, amount: u128) -> Result<u64, LedgerError> {
-        self.transfer_from_args(spender, TransferFromArgs { from, to, amount: Nat::from(amount), ..transfer_from_args() })
+    pub fn transfer_from(
+        &mut self,
+        spender: Principal,
+        from: Account,
+        to: Account,
+        amount: u128,
+    ) -> Result<u64, LedgerError> {
+        self.transfer_from_args(
+            spender,
+            TransferFromArgs { from, to, amount: Nat::from(amount), ..transfer_from_args() },
+        )
     }
 
     pub fn transfer_from_args(&mut self, spender: Principal, args: TransferFromArgs) -> Result<u64, LedgerError> {
@@ -141,7 +150,14 @@ impl Drop for Fixture {
 }
 
 pub fn transfer_arg() -> TransferArg {
-    TransferArg { from_subaccount: None, to: acc(carol()), fee: None, created_at_time: None, memo: None, amount: Nat::from(0u8) }
+    TransferArg {
+        from_subaccount: None,
+        to: acc(carol()),
+        fee: None,
+        created_at_time: None,
+        memo: None,
+        amount: Nat::from(0u8),
+    }
 }
 
 pub fn approve_args() -> ApproveArgs {
@@ -207,7 +223,8 @@ fn upgrade_keeps_config_balances_allowances_supply_and_log() {
     let mut f = ledger();
     f.transfer(alice(), acc(bob()), 100).unwrap();
     f.approve(alice(), acc(carol()), 300).unwrap();
-    let before = (f.balance(acc(alice())), f.balance(acc(bob())), f.ledger.total_supply(), f.ledger.transaction_count());
+    let before =
+        (f.balance(acc(alice())), f.balance(acc(bob())), f.ledger.total_supply(), f.ledger.transaction_count());
     let config = f.ledger.config().clone();
 
     f.upgrade();

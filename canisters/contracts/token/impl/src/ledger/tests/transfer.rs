@@ -69,7 +69,8 @@ fn subaccounts_are_separate_balances_and_the_default_has_two_spellings() {
     assert_eq!(f.balance(sub(bob(), 7)), 100);
     assert_eq!(f.balance(acc(bob())), 550, "an explicit all-zero subaccount is the default account");
     // Spend from the subaccount.
-    let arg = TransferArg { from_subaccount: Some([7; 32]), to: acc(carol()), amount: Nat::from(90u8), ..transfer_arg() };
+    let arg =
+        TransferArg { from_subaccount: Some([7; 32]), to: acc(carol()), amount: Nat::from(90u8), ..transfer_arg() };
     f.transfer_arg(bob(), arg).unwrap();
     assert_eq!(f.balance(sub(bob(), 7)), 0);
     assert_eq!(f.balance(acc(carol())), 90);
@@ -90,18 +91,26 @@ fn the_minting_account_mints_for_free() {
     f.transfer(owner(), acc(carol()), 5_000).unwrap();
     assert_eq!(f.balance(acc(carol())), 5_000);
     assert_eq!(f.ledger.total_supply(), 6_500);
-    let mint_with_fee = TransferArg { to: acc(carol()), amount: Nat::from(1u8), fee: Some(Nat::from(FEE)), ..transfer_arg() };
+    let mint_with_fee =
+        TransferArg { to: acc(carol()), amount: Nat::from(1u8), fee: Some(Nat::from(FEE)), ..transfer_arg() };
     assert_eq!(f.transfer_arg(owner(), mint_with_fee), Err(LedgerError::BadFee { expected_fee: 0 }));
-    let explicit_zero = TransferArg { to: acc(carol()), amount: Nat::from(1u8), fee: Some(Nat::from(0u8)), ..transfer_arg() };
+    let explicit_zero =
+        TransferArg { to: acc(carol()), amount: Nat::from(1u8), fee: Some(Nat::from(0u8)), ..transfer_arg() };
     f.transfer_arg(owner(), explicit_zero).unwrap();
-    assert!(matches!(f.ledger.transaction(f.ledger.transaction_count() - 1).unwrap().operation, Operation::Mint { .. }));
+    assert!(matches!(
+        f.ledger.transaction(f.ledger.transaction_count() - 1).unwrap().operation,
+        Operation::Mint { .. }
+    ));
 }
 
 #[test]
 fn minting_cannot_overflow_the_supply() {
     let mut f = ledger();
     let overflow = f.transfer(owner(), acc(carol()), u128::MAX - 1_500 + 1);
-    assert!(matches!(overflow, Err(LedgerError::Generic { error_code: error_codes::SUPPLY_OVERFLOW, .. })), "{overflow:?}");
+    assert!(
+        matches!(overflow, Err(LedgerError::Generic { error_code: error_codes::SUPPLY_OVERFLOW, .. })),
+        "{overflow:?}"
+    );
     let beyond = f.transfer_arg(owner(), TransferArg { to: acc(carol()), amount: beyond_u128(), ..transfer_arg() });
     assert!(matches!(beyond, Err(LedgerError::Generic { error_code: error_codes::SUPPLY_OVERFLOW, .. })), "{beyond:?}");
     // Up to the limit is fine.

@@ -50,7 +50,12 @@ fn an_allowance_does_not_create_funds() {
 fn a_partial_spend_keeps_the_expiry() {
     let mut f = ledger();
     let expires_at = START + 60 * SECOND;
-    let args = ApproveArgs { spender: acc(carol()), amount: Nat::from(300u64), expires_at: Some(expires_at), ..approve_args() };
+    let args = ApproveArgs {
+        spender: acc(carol()),
+        amount: Nat::from(300u64),
+        expires_at: Some(expires_at),
+        ..approve_args()
+    };
     f.approve_args(alice(), args).unwrap();
     f.transfer_from(carol(), acc(alice()), acc(carol()), 50).unwrap();
     assert_eq!(f.allowance(acc(alice()), acc(carol())), (300 - 50 - FEE, Some(expires_at)));
@@ -66,7 +71,8 @@ fn the_spender_subaccount_selects_the_allowance() {
         f.transfer_from(carol(), acc(alice()), acc(carol()), 10),
         Err(LedgerError::InsufficientAllowance { allowance: 0 })
     );
-    let from_sub = TransferFromArgs { spender_subaccount: Some([4; 32]), amount: Nat::from(10u8), ..transfer_from_args() };
+    let from_sub =
+        TransferFromArgs { spender_subaccount: Some([4; 32]), amount: Nat::from(10u8), ..transfer_from_args() };
     f.transfer_from_args(carol(), from_sub).unwrap();
 }
 
