@@ -107,12 +107,17 @@ pub(super) fn load_canister_snapshot(
     let canister_id = args.canister_id;
     controlled(subnet, &canister_id, &call.caller)?;
     let index = find_snapshot(subnet, &canister_id, &args.snapshot_id)?;
-    let snapshot = canister(subnet, &canister_id)?.snapshots[index].clone();
+    // Lend the snapshot out of the list instead of copying its heap; it goes back whatever the outcome.
+    let snapshot = canister_mut(subnet, &canister_id)?.snapshots.remove(index);
     // The core restores code and memories and bumps canister_version.
-    subnet.load_memory_snapshot(canister_id, &snapshot.memory)?;
+    let loaded = subnet.load_memory_snapshot(canister_id, &snapshot.memory);
     let target = canister_mut(subnet, &canister_id)?;
-    target.chunk_store = snapshot.chunk_store;
-    target.history_changes += 1;
+    if loaded.is_ok() {
+        target.chunk_store = snapshot.chunk_store.clone();
+        target.history_changes += 1;
+    }
+    target.snapshots.insert(index, snapshot);
+    loaded?;
     reply(())
 }
 
