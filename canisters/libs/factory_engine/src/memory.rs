@@ -1,0 +1,31 @@
+//! Every stable-memory region of a factory, named once. Ids are never reused: a retired structure keeps its id
+//! forever so that an old layout can never be read as a new one.
+
+use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};
+use ic_stable_structures::Memory;
+
+pub const SCHEMA_VERSION: MemoryId = MemoryId::new(0);
+pub const CONFIG: MemoryId = MemoryId::new(1);
+pub const ADMINS: MemoryId = MemoryId::new(2);
+pub const WHITELIST: MemoryId = MemoryId::new(3);
+pub const RELEASE_PRINCIPALS: MemoryId = MemoryId::new(4);
+pub const VERSIONS: MemoryId = MemoryId::new(5);
+pub const CHUNKS: MemoryId = MemoryId::new(6);
+pub const REGISTRY_META: MemoryId = MemoryId::new(7);
+pub const CONTRACTS: MemoryId = MemoryId::new(8);
+pub const MEMBERSHIPS: MemoryId = MemoryId::new(9);
+pub const USER_COUNTS: MemoryId = MemoryId::new(10);
+pub const PRIVATE_CONTRACTS: MemoryId = MemoryId::new(11);
+pub const REQUESTS: MemoryId = MemoryId::new(12);
+pub const PENDING_DEPLOYMENTS: MemoryId = MemoryId::new(13);
+pub const STATS: MemoryId = MemoryId::new(14);
+pub const EVENTS_INDEX: MemoryId = MemoryId::new(15);
+pub const EVENTS_DATA: MemoryId = MemoryId::new(16);
+pub const DEPLOY_COUNTER: MemoryId = MemoryId::new(17);
+// 18..=39 are reserved for upgrade policies and rollouts; 40.. for a factory's own kind-specific state.
+
+pub type Mem<M> = VirtualMemory<M>;
+
+pub fn get<M: Memory>(manager: &MemoryManager<M>, id: MemoryId) -> Mem<M> {
+    manager.get(id)
+}

@@ -1,0 +1,119 @@
+//! Everything a factory needs from the IC, behind one trait: the clock, its own id and balance, and the management
+//! canister calls of a deployment. `IcRuntime` is the real one; tests use a fake that records calls and fails on
+//! demand, so the deploy flow is tested natively step by step.
+
+use candid::Principal;
+use fleet_api::FleetError;
+
+/// A management-canister call that failed, in words (reject code and message).
+pub type CallResult<T> = Result<T, String>;
+
+#[allow(async_fn_in_trait)]
+pub trait Runtime {
+    fn now(&self) -> u64;
+    fn self_id(&self) -> Principal;
+    /// Cycles the factory can spend.
+    fn cycle_balance(&self) -> u128;
+    /// Fee the IC charges for creating a canister (paid on top of the new canister's initial cycles).
+    fn creation_fee(&self) -> u128;
+
+    async fn create_canister(&self, controllers: Vec<Principal>, cycles: u128) -> CallResult<Principal>;
+    async fn install_code(&self, canister: Principal, wasm: Vec<u8>, arg: Vec<u8>) -> CallResult<()>;
+    /// Uploads one chunk to `canister`'s chunk store and returns its hash.
+    async fn upload_chunk(&self, canister: Principal, chunk: Vec<u8>) -> CallResult<Vec<u8>>;
+    async fn install_chunked_code(
+        &self,
+        canister: Principal,
+        chunk_hashes: Vec<Vec<u8>>,
+        module_hash: Vec<u8>,
+        arg: Vec<u8>,
+    ) -> CallResult<()>;
+    async fn clear_chunk_store(&self, canister: Principal) -> CallResult<()>;
+    async fn stop_canister(&self, canister: Principal) -> CallResult<()>;
+    async fn delete_canister(&self, canister: Principal) -> CallResult<()>;
+}
+
+pub(crate) fn mgmt_error(method: &str, reason: String) -> FleetError {
+    FleetError::call_failed(Principal::management_canister(), method, reason)
+}
+
+/// The IC itself, through ic-cdk's management canister API.
+pub struct IcRuntime;
+
+mod ic {
+    use super::*;
+    use ic_cdk::management_canister as mgmt;
+
+    fn describe(e: impl std::fmt::Display) -> String {
+        e.to_string()
+    }
+
+    impl Runtime for IcRuntime {
+        fn now(&self) -> u64 {
+            ic_cdk::api::time()
+        }
+
+        fn self_id(&self) -> Principal {
+            ic_cdk::api::canister_self()
+        }
+
+        fn cycle_balance(&self) -> u128 {
+            ic_cdk::api::canister_liquid_cycle_balance()
+        }
+
+        fn creation_fee(&self) -> u128 {
+            ic_cdk::api::cost_create_canister()
+        }
+
+        async fn create_canister(&self, controllers: Vec<Principal>, cycles: u128) -> CallResult<Principal> {
+            let settings = mgmt::CanisterSettings { controllers: Some(controllers), ..Default::default() };
+            let arg = mgmt::CreateCanisterArgs { settings: Some(settings) };
+            mgmt::create_canister_with_extra_cycles(&arg, cycles).await.map(|r| r.canister_id).map_err(describe)
+        }
+
+        async fn install_code(&self, canister: Principal, wasm: Vec<u8>, arg: Vec<u8>) -> CallResult<()> {
+            let args = mgmt::InstallCodeArgs {
+                mode: mgmt::CanisterInstallMode::Install,
+                canister_id: canister,
+                wasm_module: wasm,
+                arg,
+            };
+            mgmt::install_code(&args).await.map_err(describe)
+        }
+
+        async fn upload_chunk(&self, canister: Principal, chunk: Vec<u8>) -> CallResult<Vec<u8>> {
+            let args = mgmt::UploadChunkArgs { canister_id: canister, chunk };
+            mgmt::upload_chunk(&args).await.map(|r| r.hash).map_err(describe)
+        }
+
+        async fn install_chunked_code(
+            &self,
+            canister: Principal,
+            chunk_hashes: Vec<Vec<u8>>,
+            module_hash: Vec<u8>,
+            arg: Vec<u8>,
+        ) -> CallResult<()> {
+            let args = mgmt::InstallChunkedCodeArgs {
+                mode: mgmt::CanisterInstallMode::Install,
+                target_canister: canister,
+                store_canister: None,
+                chunk_hashes_list: chunk_hashes.into_iter().map(|hash| mgmt::ChunkHash { hash }).collect(),
+                wasm_module_hash: module_hash,
+                arg,
+            };
+            mgmt::install_chunked_code(&args).await.map_err(describe)
+        }
+
+        async fn clear_chunk_store(&self, canister: Principal) -> CallResult<()> {
+            mgmt::clear_chunk_store(&mgmt::ClearChunkStoreArgs { canister_id: canister }).await.map_err(describe)
+        }
+
+        async fn stop_canister(&self, canister: Principal) -> CallResult<()> {
+            mgmt::stop_canister(&mgmt::StopCanisterArgs { canister_id: canister }).await.map_err(describe)
+        }
+
+        async fn delete_canister(&self, canister: Principal) -> CallResult<()> {
+            mgmt::delete_canister(&mgmt::DeleteCanisterArgs { canister_id: canister }).await.map_err(describe)
+        }
+    }
+}
