@@ -1,0 +1,128 @@
+//! Writes to invoice and audit storage, queued in stable memory and sent in order.
+//!
+//! The flow never waits on storage to decide anything: it queues the record and moves on. A flush sends entries
+//! oldest first; when a storage canister cannot be reached, has not whitelisted the backend yet, or fails inside, its
+//! entries stay queued, in order, for the next flush, while entries for the other canister proceed. An entry the
+//! storage refuses as wrong (invalid input or state, unknown invoice) would be refused forever: it moves to the dead
+//! letters, which operators read (and `getHealth` reports).
+
+use super::guard::FlushGuard;
+use super::runtime::Runtime;
+use crate::state::{BackendState, Shared};
+use audit_storage_api::LogEventArgs;
+use candid::{CandidType, Deserialize, Principal};
+use fleet_api::FleetError;
+use ic_stable_structures::Memory;
+use invoice_storage_api::InvoiceTransition;
+use service_base::Candid;
+use std::collections::BTreeSet;
+
+/// Most entries one flush sends, so a long backlog never makes a user's call slow.
+pub const MAX_FLUSH: usize = 32;
+
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub enum OutboxItem {
+    Invoice { storage: Principal, invoice_id: u64, transition: InvoiceTransition },
+    Audit { storage: Principal, event: LogEventArgs },
+}
+
+impl OutboxItem {
+    fn target(&self) -> Principal {
+        match self {
+            Self::Invoice { storage, .. } | Self::Audit { storage, .. } => *storage,
+        }
+    }
+}
+
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct DeadLetter {
+    pub item: OutboxItem,
+    pub error: FleetError,
+    pub at: u64,
+}
+
+impl<M: Memory> BackendState<M> {
+    pub(crate) fn enqueue(&mut self, item: OutboxItem) {
+        let seq = self.outbox.last_key_value().map_or(0, |(last, _)| last + 1);
+        self.outbox.insert(seq, Candid(item));
+    }
+
+    /// Queues an audit event for the configured audit storage (dropped when none is configured: there is nowhere
+    /// it could ever go, and the deployment records keep the facts).
+    pub(crate) fn audit(&mut self, event: LogEventArgs) {
+        if let Some(services) = self.settings().microservices {
+            self.enqueue(OutboxItem::Audit { storage: services.audit_storage, event });
+        }
+    }
+
+    pub fn outbox_len(&self) -> u64 {
+        self.outbox.len()
+    }
+
+    pub fn dead_letters(&self) -> Vec<DeadLetter> {
+        self.dead_letters.values().map(|stored| stored.0).collect()
+    }
+
+    /// The oldest queued entry whose target is not in `skip`.
+    fn next_entry(&self, skip: &BTreeSet<Principal>) -> Option<(u64, OutboxItem)> {
+        self.outbox
+            .iter()
+            .map(|entry| {
+                let (seq, item) = entry.into_pair();
+                (seq, item.0)
+            })
+            .find(|(_, item)| !skip.contains(&item.target()))
+    }
+
+    fn settle(&mut self, seq: u64, refused: Option<FleetError>, now: u64) {
+        if let Some(Candid(item)) = self.outbox.remove(&seq) {
+            if let Some(error) = refused {
+                let next = self.dead_letters.last_key_value().map_or(0, |(last, _)| last + 1);
+                self.dead_letters.insert(next, Candid(DeadLetter { item, error, at: now }));
+            }
+        }
+    }
+}
+
+/// Errors that say the entry itself is wrong: sending it again cannot succeed.
+fn is_permanent(error: &FleetError) -> bool {
+    matches!(
+        error,
+        FleetError::InvalidInput(_)
+            | FleetError::InvalidState(_)
+            | FleetError::NotFound(_)
+            | FleetError::AlreadyExists(_)
+    )
+}
+
+/// Sends up to [`MAX_FLUSH`] queued entries. Returns how many left the queue.
+pub async fn flush<M: Memory, R: Runtime>(state: &Shared<M>, runtime: &R) -> usize {
+    let Some(_flushing) = FlushGuard::try_acquire(state) else {
+        return 0;
+    };
+    let mut unreachable = BTreeSet::new();
+    let mut settled = 0;
+    for _ in 0..MAX_FLUSH {
+        let Some((seq, item)) = state.borrow().next_entry(&unreachable) else {
+            break;
+        };
+        let target = item.target();
+        let reply = match item {
+            OutboxItem::Invoice { storage, invoice_id, transition } => {
+                runtime.update_invoice_status(storage, invoice_id, transition).await.map(|r| r.map(drop))
+            }
+            OutboxItem::Audit { storage, event } => runtime.log_event(storage, event).await.map(|r| r.map(drop)),
+        };
+        match reply {
+            Ok(Ok(())) => state.borrow_mut().settle(seq, None, runtime.now()),
+            Ok(Err(refused)) if is_permanent(&refused) => state.borrow_mut().settle(seq, Some(refused), runtime.now()),
+            // Unreachable, not whitelisted yet, or failing inside: keep the entry (and the ones after it) for later.
+            Ok(Err(_)) | Err(_) => {
+                unreachable.insert(target);
+                continue;
+            }
+        }
+        settled += 1;
+    }
+    settled
+}

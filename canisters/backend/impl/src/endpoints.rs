@@ -1,0 +1,125 @@
+//! The candid endpoints: decode, read the caller and the clock, call the logic.
+
+use crate::deployment::{flow, reconcile};
+use crate::ic_runtime::IcRuntime;
+use crate::state;
+use backend_api::{
+    AdminResponse, ConfigEntry, CreateResponse, Deployment, DeploymentResponse, DeploymentsResponse, Microservices,
+    ReconcileSummary,
+};
+use candid::{Nat, Principal};
+use fleet_api::{ContractKind, FleetResult, Page, PageRequest, ServiceHealth, SetupStatus};
+use ic_cdk::{query, update};
+use service_base::ic_env;
+
+#[update(name = "createToken")]
+async fn create_token(args: token_api::TokenArgs) -> CreateResponse {
+    token_api::validate(&args)?;
+    flow::create(&state(), &IcRuntime, ic_env::caller().principal, ContractKind::Token, &args).await
+}
+
+#[query(name = "getDeployment")]
+fn get_deployment(id: u64) -> DeploymentResponse {
+    state().borrow().deployment(&ic_env::caller(), id)
+}
+
+#[query(name = "getMyDeployments")]
+fn get_my_deployments(page: PageRequest) -> Page<Deployment> {
+    state().borrow().deployments_of(ic_env::caller().principal, page)
+}
+
+#[query(name = "getOpenDeployments")]
+fn get_open_deployments(page: PageRequest) -> DeploymentsResponse {
+    state().borrow().open_deployments(&ic_env::caller(), page)
+}
+
+#[update(name = "adminRunReconciliation")]
+async fn admin_run_reconciliation() -> FleetResult<ReconcileSummary> {
+    let state = state();
+    state.borrow().access().require_admin(&ic_env::caller())?;
+    let report = reconcile::reconcile(&state, &IcRuntime).await;
+    Ok(ReconcileSummary { advanced: report.advanced as u64, flushed: report.flushed as u64 })
+}
+
+#[query(name = "getServiceFee")]
+fn get_service_fee(service: String) -> Option<Nat> {
+    state().borrow().config().service_fee(&service)
+}
+
+#[query(name = "getConfigValue")]
+fn get_config_value(key: String) -> Option<String> {
+    state().borrow().config().get(&key)
+}
+
+#[query(name = "getAllConfigValues")]
+fn get_all_config_values() -> Vec<ConfigEntry> {
+    state().borrow().config().all()
+}
+
+#[update(name = "adminSetConfigValue")]
+fn admin_set_config_value(key: String, value: String) -> AdminResponse {
+    state().borrow_mut().set_config_value(&ic_env::caller(), &key, &value, ic_env::now())
+}
+
+#[update(name = "adminSetMaintenanceMode")]
+fn admin_set_maintenance_mode(on: bool) -> AdminResponse {
+    state().borrow_mut().set_maintenance_mode(&ic_env::caller(), on, ic_env::now())
+}
+
+#[query(name = "isMaintenanceMode")]
+fn is_maintenance_mode() -> bool {
+    state().borrow().settings().maintenance_mode
+}
+
+/// The seed's argument order: audit, invoice, token, distribution, multisig, dao, launchpad.
+#[update(name = "setupMicroservices")]
+fn setup_microservices(
+    audit_storage: Principal,
+    invoice_storage: Principal,
+    token_factory: Principal,
+    distribution_factory: Principal,
+    multisig_factory: Principal,
+    dao_factory: Principal,
+    launchpad_factory: Principal,
+) -> AdminResponse {
+    let services = Microservices {
+        audit_storage,
+        invoice_storage,
+        token_factory,
+        distribution_factory,
+        multisig_factory,
+        dao_factory,
+        launchpad_factory,
+    };
+    state().borrow_mut().setup_microservices(&ic_env::caller(), services, ic_env::canister_id())
+}
+
+#[query(name = "getMicroservices")]
+fn get_microservices() -> Option<Microservices> {
+    state().borrow().settings().microservices
+}
+
+#[update(name = "addAdmin")]
+fn add_admin(admin: Principal) -> AdminResponse {
+    state().borrow_mut().add_admin(&ic_env::caller(), admin, ic_env::now())
+}
+
+#[update(name = "removeAdmin")]
+fn remove_admin(admin: Principal) -> AdminResponse {
+    state().borrow_mut().remove_admin(&ic_env::caller(), admin)
+}
+
+#[query(name = "getAdmins")]
+fn get_admins() -> Vec<Principal> {
+    state().borrow().access().admins()
+}
+
+#[query(name = "getHealth")]
+fn get_health() -> ServiceHealth {
+    state().borrow().health(&ic_env::runtime_facts())
+}
+
+#[query(name = "getSetupStatus")]
+fn get_setup_status() -> SetupStatus {
+    state().borrow().setup_status(ic_env::canister_id())
+}

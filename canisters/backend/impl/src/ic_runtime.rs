@@ -1,0 +1,122 @@
+//! The real [`Runtime`]: inter-canister calls with ic-cdk.
+//!
+//! Ledger transfers and `createContract` use unbounded-wait calls: their reject then means the call did not execute
+//! (no `SysUnknown`), except for a factory that traps after an await, which may have done part of the work:
+//! `CanisterError` from the factory is therefore an unknown outcome, resolved by re-sending with the same request id.
+//! A reply we cannot decode is always an unknown outcome: the callee did execute.
+
+use crate::deployment::runtime::{CallError, CallResult, Runtime};
+use audit_storage_api::LogEventArgs;
+use candid::utils::ArgumentEncoder;
+use candid::{CandidType, Nat, Principal};
+use fleet_api::FleetError;
+use ic_cdk::call::{Call, CallFailed, RejectCode};
+use icrc_ledger_types::icrc1::transfer::{TransferArg, TransferError};
+use icrc_ledger_types::icrc2::allowance::{Allowance, AllowanceArgs};
+use icrc_ledger_types::icrc2::transfer_from::{TransferFromArgs, TransferFromError};
+use invoice_storage_api::{methods as invoice_methods, Invoice, InvoiceTransition, RecordPaymentArgs};
+use serde::de::DeserializeOwned;
+
+pub struct IcRuntime;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Callee {
+    /// Executes in one message: any reject means nothing happened.
+    SingleMessage,
+    /// May commit state before it traps: a `CanisterError` reject is an unknown outcome.
+    MultiMessage,
+}
+
+async fn finish<T: CandidType + DeserializeOwned>(
+    canister: Principal,
+    method: &str,
+    callee: Callee,
+    call: Call<'_, '_>,
+) -> CallResult<T> {
+    let error = |reason: String, may_have_executed| CallError {
+        canister,
+        method: method.to_string(),
+        reason,
+        may_have_executed,
+    };
+    match call.await {
+        Ok(response) => response.candid::<T>().map_err(|e| error(format!("undecodable reply: {e}"), true)),
+        Err(CallFailed::CallRejected(rejected)) => {
+            let code = rejected.reject_code();
+            let unknown = matches!(code, Ok(RejectCode::SysUnknown))
+                || (callee == Callee::MultiMessage && matches!(code, Ok(RejectCode::CanisterError)));
+            Err(error(format!("rejected ({:?}): {}", code, rejected.reject_message()), unknown))
+        }
+        Err(other) => Err(error(other.to_string(), false)),
+    }
+}
+
+fn bounded<A: ArgumentEncoder>(canister: Principal, method: &'static str, args: &A) -> Call<'static, 'static> {
+    Call::bounded_wait(canister, method).with_args(args)
+}
+
+fn unbounded<A: ArgumentEncoder>(canister: Principal, method: &'static str, args: &A) -> Call<'static, 'static> {
+    Call::unbounded_wait(canister, method).with_args(args)
+}
+
+impl Runtime for IcRuntime {
+    fn now(&self) -> u64 {
+        ic_cdk::api::time()
+    }
+
+    fn self_id(&self) -> Principal {
+        ic_cdk::api::canister_self()
+    }
+
+    async fn icrc1_fee(&self, ledger: Principal) -> CallResult<Nat> {
+        finish(ledger, "icrc1_fee", Callee::SingleMessage, bounded(ledger, "icrc1_fee", &())).await
+    }
+
+    async fn icrc2_allowance(&self, ledger: Principal, args: AllowanceArgs) -> CallResult<Allowance> {
+        let call = bounded(ledger, "icrc2_allowance", &(args,));
+        finish(ledger, "icrc2_allowance", Callee::SingleMessage, call).await
+    }
+
+    async fn icrc2_transfer_from(
+        &self,
+        ledger: Principal,
+        args: TransferFromArgs,
+    ) -> CallResult<Result<Nat, TransferFromError>> {
+        let call = unbounded(ledger, "icrc2_transfer_from", &(args,));
+        finish(ledger, "icrc2_transfer_from", Callee::SingleMessage, call).await
+    }
+
+    async fn icrc1_transfer(&self, ledger: Principal, args: TransferArg) -> CallResult<Result<Nat, TransferError>> {
+        let call = unbounded(ledger, "icrc1_transfer", &(args,));
+        finish(ledger, "icrc1_transfer", Callee::SingleMessage, call).await
+    }
+
+    async fn record_payment(
+        &self,
+        storage: Principal,
+        args: RecordPaymentArgs,
+    ) -> CallResult<Result<Invoice, FleetError>> {
+        let call = bounded(storage, invoice_methods::RECORD_PAYMENT, &(args,));
+        finish(storage, invoice_methods::RECORD_PAYMENT, Callee::SingleMessage, call).await
+    }
+
+    async fn update_invoice_status(
+        &self,
+        storage: Principal,
+        invoice_id: u64,
+        transition: InvoiceTransition,
+    ) -> CallResult<Result<Invoice, FleetError>> {
+        let call = bounded(storage, invoice_methods::UPDATE_INVOICE_STATUS, &(invoice_id, transition));
+        finish(storage, invoice_methods::UPDATE_INVOICE_STATUS, Callee::SingleMessage, call).await
+    }
+
+    async fn log_event(&self, storage: Principal, args: LogEventArgs) -> CallResult<Result<u64, FleetError>> {
+        let call = bounded(storage, audit_storage_api::methods::LOG_EVENT, &(args,));
+        finish(storage, audit_storage_api::methods::LOG_EVENT, Callee::SingleMessage, call).await
+    }
+
+    async fn create_contract(&self, factory: Principal, arg: Vec<u8>) -> CallResult<Result<Principal, FleetError>> {
+        let call = Call::unbounded_wait(factory, "createContract").take_raw_args(arg);
+        finish(factory, "createContract", Callee::MultiMessage, call).await
+    }
+}

@@ -1,0 +1,141 @@
+//! Native tests of the backend's admin endpoints' logic, and of its candid interface against the .did file.
+
+use crate::state::{BackendState, SCHEMA_VERSION};
+use backend_api::Microservices;
+use candid::Principal;
+use fleet_api::FleetError;
+use ic_stable_structures::VectorMemory;
+use service_base::ic_env::RuntimeFacts;
+use service_base::Caller;
+
+fn p(n: u8) -> Principal {
+    Principal::from_slice(&[n; 10])
+}
+
+fn controller() -> Caller {
+    Caller::controller(p(1))
+}
+
+fn stranger() -> Caller {
+    Caller::user(p(99))
+}
+
+fn backend() -> BackendState<VectorMemory> {
+    let mut state = BackendState::init(VectorMemory::default());
+    state.install(p(3), &[p(2)], p(1), 0).unwrap();
+    state
+}
+
+fn services() -> Microservices {
+    Microservices {
+        audit_storage: p(20),
+        invoice_storage: p(21),
+        token_factory: p(22),
+        distribution_factory: p(23),
+        multisig_factory: p(24),
+        dao_factory: p(25),
+        launchpad_factory: p(26),
+    }
+}
+
+#[test]
+fn install_seeds_defaults_admins_and_ledger_and_refuses_a_bad_ledger() {
+    let state = backend();
+    assert_eq!(state.schema_version(), SCHEMA_VERSION);
+    assert_eq!(state.access().admins(), vec![p(2)]);
+    assert_eq!(state.settings().payment_ledger, Some(p(3)));
+    assert_eq!(state.config().get("dao_factory.fee").as_deref(), Some("500000000"));
+    let mut fresh = BackendState::init(VectorMemory::default());
+    assert!(matches!(fresh.install(Principal::anonymous(), &[], p(1), 0), Err(FleetError::InvalidInput(_))));
+}
+
+#[test]
+fn every_admin_endpoint_refuses_non_admins_and_changes_nothing() {
+    let mut state = backend();
+    let before = state.config().all();
+    assert!(matches!(
+        state.set_config_value(&stranger(), "token_factory.fee", "1", 1),
+        Err(FleetError::Unauthorized(_))
+    ));
+    assert!(matches!(state.set_maintenance_mode(&stranger(), true, 1), Err(FleetError::Unauthorized(_))));
+    assert!(matches!(state.setup_microservices(&stranger(), services(), p(9)), Err(FleetError::Unauthorized(_))));
+    assert!(matches!(state.add_admin(&stranger(), p(98), 1), Err(FleetError::Unauthorized(_))));
+    assert!(matches!(state.remove_admin(&stranger(), p(2)), Err(FleetError::Unauthorized(_))));
+    assert_eq!(state.config().all(), before);
+    assert!(!state.settings().maintenance_mode);
+    assert_eq!(state.settings().microservices, None);
+    assert_eq!(state.access().admins(), vec![p(2)]);
+    assert_eq!(state.outbox_len(), 0, "refusals were audited as changes");
+}
+
+#[test]
+fn admins_and_controllers_configure_and_each_change_is_audited() {
+    let mut state = backend();
+    let admin = Caller::user(p(2));
+    state.setup_microservices(&admin, services(), p(9)).unwrap();
+    state.set_config_value(&admin, "token_factory.fee", "5", 1).unwrap();
+    state.set_maintenance_mode(&controller(), true, 1).unwrap();
+    state.add_admin(&admin, p(4), 1).unwrap();
+    state.remove_admin(&controller(), p(4)).unwrap();
+    assert_eq!(state.config().service_fee("token_factory"), Some(candid::Nat::from(5u8)));
+    assert!(state.settings().maintenance_mode);
+    assert_eq!(state.settings().microservices, Some(services()));
+    assert_eq!(state.outbox_len(), 5);
+}
+
+#[test]
+fn bad_admin_input_is_refused() {
+    let mut state = backend();
+    assert!(matches!(state.set_config_value(&controller(), "foo.fee", "1", 1), Err(FleetError::InvalidInput(_))));
+    assert!(matches!(
+        state.set_config_value(&controller(), "token_factory.fee", "1e8", 1),
+        Err(FleetError::InvalidInput(_))
+    ));
+    let mut same_twice = services();
+    same_twice.dao_factory = same_twice.token_factory;
+    assert!(matches!(state.setup_microservices(&controller(), same_twice, p(9)), Err(FleetError::InvalidInput(_))));
+    let mut anonymous = services();
+    anonymous.audit_storage = Principal::anonymous();
+    assert!(matches!(state.setup_microservices(&controller(), anonymous, p(9)), Err(FleetError::InvalidInput(_))));
+    let mut itself = services();
+    itself.invoice_storage = p(9);
+    assert!(matches!(state.setup_microservices(&controller(), itself, p(9)), Err(FleetError::InvalidInput(_))));
+    assert!(matches!(state.add_admin(&controller(), Principal::anonymous(), 1), Err(FleetError::InvalidInput(_))));
+    assert!(matches!(state.remove_admin(&controller(), p(77)), Err(FleetError::NotFound(_))));
+    assert_eq!(state.settings().microservices, None);
+}
+
+#[test]
+fn setup_status_and_health() {
+    let mut state = backend();
+    let facts = RuntimeFacts { canister_id: p(9), cycles: candid::Nat::from(1u8), memory_bytes: 0, now: 0 };
+    assert!(!state.setup_status(p(9)).ready);
+    state.setup_microservices(&controller(), services(), p(9)).unwrap();
+    assert!(state.setup_status(p(9)).ready);
+    let health = state.health(&facts);
+    assert!(health.healthy, "{}", health.message);
+    assert_eq!(health.service, "backend");
+}
+
+#[test]
+fn state_survives_reopening_the_same_memory() {
+    let memory = VectorMemory::default();
+    {
+        let mut state = BackendState::init(memory.clone());
+        state.install(p(3), &[p(2)], p(1), 0).unwrap();
+        state.set_config_value(&controller(), "token_factory.fee", "7", 1).unwrap();
+    }
+    let mut state = BackendState::init(memory);
+    assert!(state.migrate(50).unwrap().applied.is_empty());
+    assert_eq!(state.config().get("token_factory.fee").as_deref(), Some("7"));
+    assert_eq!(state.settings().last_upgrade, 50);
+    assert_eq!(state.access().admins(), vec![p(2)]);
+}
+
+#[test]
+fn candid_interface_matches_the_did_file() {
+    use candid_parser::utils::{service_equal, CandidSource};
+    let code = crate::__export_service();
+    service_equal(CandidSource::Text(&code), CandidSource::Text(backend_api::DID))
+        .unwrap_or_else(|e| panic!("backend.did differs from the code: {e}\n--- code's interface:\n{code}"));
+}
