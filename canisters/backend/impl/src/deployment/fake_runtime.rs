@@ -77,6 +77,8 @@ pub struct Factory {
     pub created: Vec<Principal>,
     /// When set, the factory answers every call with this error.
     pub refuse_with: Option<FleetError>,
+    /// The next calls answered with `AlreadyInProgress` (the request is still running on the factory).
+    pub busy_answers: u32,
 }
 
 pub struct FakeRuntime {
@@ -305,6 +307,10 @@ impl Runtime for FakeRuntime {
             let mut factory = self.factory.borrow_mut();
             if let Some(error) = &factory.refuse_with {
                 return Err(error.clone());
+            }
+            if factory.busy_answers > 0 {
+                factory.busy_answers -= 1;
+                return Err(FleetError::AlreadyInProgress);
             }
             if let Some(existing) = options.request_id.and_then(|id| factory.by_request.get(&id).copied()) {
                 return Ok(existing);

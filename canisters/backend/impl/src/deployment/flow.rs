@@ -234,6 +234,11 @@ async fn deploy<M: Memory, R: Runtime>(state: &Shared<M>, runtime: &R, id: u64) 
             state.complete(id, contract, now);
             return Step::Stop;
         }
+        // The factory is still working on this request id (a re-send after an unknown outcome): ask again later.
+        Ok(Err(FleetError::AlreadyInProgress)) if !record.is_free() => {
+            state.park(id, "the factory is still deploying this request", now);
+            return Step::Stop;
+        }
         Ok(Err(refused)) => refused,
         Err(e) if !e.may_have_executed => e.into(),
         Err(e) => {

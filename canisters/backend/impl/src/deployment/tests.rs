@@ -277,6 +277,18 @@ fn a_lost_factory_reply_is_resent_with_the_same_request_id_and_deploys_once() {
 }
 
 #[test]
+fn a_factory_still_working_on_the_request_is_asked_again_later_not_refunded() {
+    let fleet = fleet();
+    fleet.world.inject("createContract", Fault::LostReply);
+    fleet.world.factory.borrow_mut().busy_answers = 2 * super::steps::MAX_DEPLOY_ATTEMPTS;
+    assert!(fleet.create().is_err());
+    fleet.settle();
+    assert_eq!(fleet.only_deployment().stage, DeploymentStage::Completed);
+    assert_eq!(fleet.refunds(), 0);
+    fleet.assert_consistent("factory busy");
+}
+
+#[test]
 fn a_factory_that_never_answers_is_given_up_on_and_refunded() {
     let fleet = fleet();
     for _ in 0..super::steps::MAX_DEPLOY_ATTEMPTS {
