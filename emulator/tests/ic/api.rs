@@ -86,7 +86,7 @@ fn create_canister_variants_set_controllers_and_cycles() {
     expected.sort();
     assert_eq!(controllers, expected);
 
-    let wanted = Principal::from_text("rrkah-fqaaa-aaaaa-aaaaq-cai").unwrap();
+    let wanted = unused_canister_id();
     assert_eq!(pic.create_canister_with_id(None, None, wanted), Ok(wanted));
     assert!(pic.canister_exists(wanted));
     assert!(pic.create_canister_with_id(None, None, wanted).is_err(), "an id cannot be created twice");

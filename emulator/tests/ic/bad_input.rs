@@ -23,7 +23,7 @@ fn an_invalid_wasm_module_is_rejected_with_invalid_wasm() {
     for (what, bytes) in [
         ("garbage", b"definitely not wasm".to_vec()),
         ("truncated module", plain_wasm(&probe_wasm())[..1000].to_vec()),
-        ("wasm header only", b"\0asm\x01\0\0\0".to_vec()),
+        ("wasm header with a bad version", b"\0asm\x02\0\0\0".to_vec()),
         ("corrupt gzip", vec![0x1f, 0x8b, 0x08, 0, 1, 2, 3, 4, 5]),
         ("empty", Vec::new()),
     ] {
@@ -64,7 +64,7 @@ fn a_module_without_the_imports_it_needs_satisfied_is_refused() {
 #[test]
 fn calls_to_an_unknown_canister_are_destination_invalid() {
     let pic = new_pic();
-    let nowhere = Principal::from_text("rrkah-fqaaa-aaaaa-aaaaq-cai").unwrap();
+    let nowhere = unused_canister_id();
     for result in [
         pic.update_call(nowhere, user(1), "increment", encode(())),
         pic.query_call(nowhere, user(1), "counters", encode(())),
@@ -170,7 +170,7 @@ fn an_unknown_message_id_is_an_error_not_a_panic() {
 #[test]
 fn installing_on_an_unknown_canister_is_refused() {
     let pic = new_pic();
-    let nowhere = Principal::from_text("rrkah-fqaaa-aaaaa-aaaaq-cai").unwrap();
+    let nowhere = unused_canister_id();
     let err = install_code(&pic, nowhere, probe_wasm()).unwrap_err();
     assert_eq!(err.reject_code, RejectCode::DestinationInvalid, "{err:?}");
 }

@@ -88,6 +88,11 @@ pub fn ticks(pic: &PocketIc, n: usize) {
     }
 }
 
+/// A canister id far beyond the ids the emulator allocates (index 0x0210_0000), on no canister.
+pub fn unused_canister_id() -> Principal {
+    Principal::from_slice(&[0, 0, 0, 0, 0x02, 0x10, 0, 0, 1, 1])
+}
+
 /// A distinct, non-anonymous principal per number.
 pub fn user(n: u8) -> Principal {
     Principal::self_authenticating([n])
