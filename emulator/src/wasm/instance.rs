@@ -49,6 +49,8 @@ pub struct LiveInstance {
     table: Option<Table>,
     globals: Vec<Global>,
     saved_globals: Vec<Val>,
+    /// A run's changes are neither committed nor rolled back yet.
+    pending: bool,
     module: Arc<CompiledModule>,
     exports: HashMap<String, TypedFunc<(), ()>>,
 }
@@ -83,6 +85,7 @@ impl LiveInstance {
             table,
             globals,
             saved_globals: Vec::new(),
+            pending: false,
             module,
             exports: HashMap::new(),
         })
@@ -142,6 +145,7 @@ impl LiveInstance {
         self.store.data_mut().tracker.begin(heap_bytes);
         self.saved_globals = self.globals.clone().iter().map(|g| g.get(&mut self.store)).collect();
         self.store.data_mut().api = Some(api);
+        self.pending = true;
         let _ = self.store.set_fuel(fuel);
         let result = self.call(entry);
         let remaining = self.store.get_fuel().unwrap_or(0);
@@ -185,6 +189,7 @@ impl LiveInstance {
 
     /// Keeps the last run's heap and global changes.
     pub fn commit(&mut self) {
+        self.pending = false;
         let Some(dirty) = self.dirty_memory else { return };
         let (bitmap, host) = dirty.data_and_store_mut(&mut self.store);
         host.tracker.commit(bitmap);
@@ -193,6 +198,9 @@ impl LiveInstance {
     /// Undoes the last run's heap and global changes. If the heap grew, the instance is rebuilt with the old
     /// size (wasm memories cannot shrink); that copies the heap once, which only happens after a trap.
     pub fn rollback(&mut self) -> Result<(), String> {
+        if !std::mem::replace(&mut self.pending, false) {
+            return Ok(());
+        }
         for (global, value) in self.globals.clone().iter().zip(self.saved_globals.clone()) {
             let _ = global.set(&mut self.store, value);
         }

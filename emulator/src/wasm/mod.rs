@@ -17,7 +17,7 @@ pub fn gunzip(data: &[u8], limit: usize) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     let decoder = flate2::read::GzDecoder::new(data);
     decoder
-        .take(limit as u64 + 1)
+        .take((limit as u64).saturating_add(1))
         .read_to_end(&mut out)
         .map_err(|e| format!("invalid gzip data: {e}"))?;
     if out.len() > limit {
