@@ -113,6 +113,7 @@ impl Subnet {
             return RunResult::failed(ExecError::Wasm("the canister has no Wasm module".into()));
         };
 
+        instance.set_heap_limit(canister.settings.wasm_memory_limit);
         let mut api = ApiState::new(args.kind, canister_id, args.caller, time);
         api.subnet_id = subnet_id;
         api.arg = args.arg;

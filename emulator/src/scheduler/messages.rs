@@ -12,6 +12,9 @@ use crate::state::{CallOrigin, CallbackId, CanisterId, ManagementCall, Managemen
 use crate::system_api::{EntryKind, Response};
 use crate::wasm::Entry;
 
+/// A `stop_canister` call is answered with IC0206 if the canister is still Stopping after 5 minutes.
+const STOP_CANISTER_TIMEOUT_NANOS: u64 = 5 * 60 * 1_000_000_000;
+
 /// Candid encoding of `()`, the reply of `stop_canister`.
 const EMPTY_CANDID: &[u8] = b"DIDL\x00\x00";
 
@@ -115,8 +118,12 @@ impl Subnet {
             }
             ManagementOutcome::Reject(reject) => self.respond(&request.origin, Err(reject), request.cycles),
             ManagementOutcome::StopPending { canister_id } => {
+                let timeout = self.time_nanos.saturating_add(STOP_CANISTER_TIMEOUT_NANOS);
                 match self.canister_mut(&canister_id) {
-                    Some(canister) => canister.stop_waiters.push(request.origin),
+                    Some(canister) => {
+                        canister.stop_waiters.push(request.origin.clone());
+                        self.scheduler.stop_timeouts.push((canister_id, request.origin, timeout));
+                    }
                     None => {
                         let reject = RejectResponse::canister_not_found(canister_id);
                         self.respond(&request.origin, Err(reject), request.cycles);

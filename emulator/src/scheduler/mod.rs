@@ -100,6 +100,9 @@ pub struct Scheduler {
     pub(crate) ingress: BTreeMap<MessageId, IngressRecord>,
     pub(crate) contexts: BTreeMap<ContextId, CallContext>,
     pub(crate) callbacks: BTreeMap<CallbackId, Callback>,
+    /// `stop_canister` callers and when their request times out (the replica answers IC0206 after 5 minutes,
+    /// leaving the canister Stopping).
+    pub(crate) stop_timeouts: Vec<(CanisterId, CallOrigin, u64)>,
     /// Number of open call contexts per canister (a Stopping canister stops when it reaches 0).
     pub(crate) open_contexts: HashMap<CanisterId, u32>,
     next_message: u64,

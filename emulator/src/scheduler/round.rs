@@ -21,6 +21,7 @@ impl Subnet {
     /// One round: expire bounded-wait calls, run due timers and heartbeats, induct ingress, execute messages.
     pub(crate) fn tick(&mut self) {
         self.expire_deadlines();
+        self.expire_stop_requests();
         self.run_system_tasks();
         while let Some(request) = self.scheduler.ingress_queue.pop_front() {
             self.scheduler.queue.push_back(Message::Request(request));
@@ -44,6 +45,24 @@ impl Subnet {
         for (callback, callee) in expired {
             let reject = RejectResponse::deadline_expired(callee);
             self.scheduler.queue.push_back(Message::Response { callback, result: Err(reject), refund: 0 });
+        }
+    }
+
+    /// `stop_canister` calls still waiting after 5 minutes fail with IC0206; the canister stays Stopping.
+    fn expire_stop_requests(&mut self) {
+        let now = self.time_nanos;
+        let (due, pending): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.scheduler.stop_timeouts).into_iter().partition(|(_, _, t)| *t <= now);
+        self.scheduler.stop_timeouts = pending;
+        for (canister_id, origin, _) in due {
+            let Some(canister) = self.canister_mut(&canister_id) else { continue };
+            let Some(index) = canister.stop_waiters.iter().position(|o| *o == origin) else { continue };
+            canister.stop_waiters.remove(index);
+            let reject = RejectResponse::new(
+                ErrorCode::StopCanisterRequestTimeout,
+                format!("Stop canister request timed out for canister {canister_id}: the canister is still stopping."),
+            );
+            self.respond(&origin, Err(reject), 0);
         }
     }
 

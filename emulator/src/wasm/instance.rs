@@ -134,6 +134,11 @@ impl LiveInstance {
         Ok(())
     }
 
+    /// Applies a new `wasm_memory_limit` (0 = the 4 GiB wasm32 maximum).
+    pub fn set_heap_limit(&mut self, limit: u64) {
+        self.store.data_mut().heap_limit = limit;
+    }
+
     /// Whether the module exports `name`.
     pub fn has_export(&mut self, name: &str) -> bool {
         self.instance.get_func(&mut self.store, name).is_some()

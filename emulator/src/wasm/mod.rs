@@ -7,6 +7,8 @@ mod dirty;
 mod engine;
 mod instance;
 pub mod rewrite;
+#[cfg(test)]
+mod tests;
 
 pub use dirty::DirtyTracker;
 pub use engine::{compile, compiled_module_count, decode_module, CompiledModule, MAX_WASM_BYTES};
