@@ -123,3 +123,38 @@ fn executions_cost_cycles() {
     let after = pic.cycle_balance(probe.id);
     assert!(after < before, "an update with 10 M+ instructions is charged: {before} -> {after}");
 }
+
+#[test]
+fn an_upgrade_over_the_install_instruction_limit_fails_and_keeps_the_old_code() {
+    // The 300 B install/upgrade limit, scaled down to 1 B so that the test stays fast.
+    let pic = PocketIcBuilder::new()
+        .with_initial_time(Time::from_nanos_since_unix_epoch(START_TIME_NANOS))
+        .with_subnet_config(SubnetConfig { install_instruction_limit: 1_000_000_000, ..Default::default() })
+        .build();
+    let probe = Probe::install(&pic);
+    let old_hash = probe.module_hash();
+    probe.increment();
+    let burn = lifecycle_arg(LifecycleArg { burn_iterations: Some(1_000_000_000), ..Default::default() });
+    let err = pic.upgrade_canister(probe.id, probe_wasm_variant("v2"), burn, Some(controller())).unwrap_err();
+    assert_instruction_limit(&err);
+    assert_eq!(probe.module_hash(), old_hash);
+    assert_eq!(probe.counters().heap, 1, "the old instance is still running");
+    // Within the limit, the same upgrade goes through.
+    let light = lifecycle_arg(LifecycleArg { burn_iterations: Some(1_000), ..Default::default() });
+    pic.upgrade_canister(probe.id, probe_wasm_variant("v2"), light, Some(controller())).unwrap();
+}
+
+#[test]
+fn an_inter_canister_payload_over_2_mib_is_refused() {
+    let pic = new_pic();
+    let a = Probe::install(&pic);
+    let b = Probe::install(&pic);
+    let (ok,): (Result<u64, CallReject>,) = a.update("send_bytes", (b.id, 1_500_000u64)).unwrap();
+    assert_eq!(ok, Ok(1_500_000), "1.5 MB fits");
+    // Over the limit, the IC refuses the call: either the sending execution traps, or the call fails.
+    match a.update::<_, (Result<u64, CallReject>,)>("send_bytes", (b.id, 3 * 1024 * 1024u64)) {
+        Ok((Ok(n),)) => panic!("a 3 MiB request went through ({n} bytes echoed)"),
+        Ok((Err(reject),)) => assert!(!reject.message.is_empty()),
+        Err(err) => assert_eq!(err.reject_code, RejectCode::CanisterError, "{err:?}"),
+    }
+}

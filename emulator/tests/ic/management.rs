@@ -157,6 +157,20 @@ fn chunk_store_uploads_lists_and_clears_chunks() {
     assert!(pic.stored_chunks(probe.id, Some(controller())).unwrap().is_empty());
 }
 
+#[test]
+fn a_chunk_store_holds_at_most_100_chunks() {
+    let pic = new_pic();
+    let probe = Probe::create_empty(&pic);
+    for i in 0..100u32 {
+        pic.upload_chunk(probe.id, Some(controller()), i.to_be_bytes().to_vec()).unwrap();
+    }
+    let err = pic.upload_chunk(probe.id, Some(controller()), b"one too many".to_vec()).unwrap_err();
+    assert!(!err.reject_message.is_empty(), "{err:?}");
+    // Uploading a chunk that is already stored costs no room.
+    pic.upload_chunk(probe.id, Some(controller()), 7u32.to_be_bytes().to_vec()).unwrap();
+    assert_eq!(pic.stored_chunks(probe.id, Some(controller())).unwrap().len(), 100);
+}
+
 /// Uploads `wasm` in three chunks to `store`; returns the chunk hashes.
 fn upload_in_chunks(pic: &PocketIc, store: Principal, wasm: &[u8]) -> Vec<Vec<u8>> {
     let size = wasm.len().div_ceil(3);

@@ -125,6 +125,7 @@ pub struct Counters {
 pub struct LifecycleArg {
     pub trap_with: Option<String>,
     pub timer_period_seconds: Option<u64>,
+    pub burn_iterations: Option<u64>,
 }
 
 #[derive(CandidType, Deserialize, Clone, Debug)]
