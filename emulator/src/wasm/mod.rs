@@ -4,6 +4,7 @@
 use std::io::Read;
 
 mod dirty;
+mod disk_cache;
 mod engine;
 mod instance;
 pub mod rewrite;
