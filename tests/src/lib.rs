@@ -5,5 +5,7 @@
 //! shapes, so a test written against [`ic`] compiles against either. [`wasm`] finds the canister
 //! modules built by `cargo run -p release -- build` (or builds one itself).
 
+pub mod fleet;
 pub mod ic;
+pub mod rehearsal;
 pub mod wasm;

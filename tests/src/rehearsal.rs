@@ -1,0 +1,327 @@
+//! The end-to-end rehearsal (`cargo run -p release -- rehearse`, and the `rehearsal` test): the whole fleet on the
+//! emulator, every step checked against what a user or operator relies on. A step that does not hold stops the
+//! rehearsal with an error that says which promise broke.
+//!
+//! Steps: deploy and wire the fleet → publish the token contract by chunked upload → a paid deployment (exact charge,
+//! controllers [factory, owner], version, deployment confirmed) → refusals that charge nothing (no allowance,
+//! maintenance, disabled service) → a factory failure refunded (fee less one ledger fee) →
+//! an upgrade of every fleet canister keeping every record → the ledger's books balance throughout.
+
+use anyhow::{bail, ensure, Result};
+use candid::{Nat, Principal};
+use fleet_api::{ContractStatus, FleetError, Page, PageRequest};
+use icrc_ledger_types::icrc1::account::Account;
+use icrc_ledger_types::icrc2::approve::{ApproveArgs, ApproveError};
+
+use crate::fleet::{publish_version, token_version, user, Fleet, FleetWasm, LEDGER_FEE};
+
+/// One finished step: what was checked, and the numbers worth printing.
+pub struct StepReport {
+    pub name: &'static str,
+    pub detail: String,
+}
+
+pub struct Rehearsal {
+    pub steps: Vec<StepReport>,
+}
+
+/// Runs the rehearsal on `ic`, calling `on_step` after each step (the CLI prints progress from it).
+pub fn run(
+    ic: crate::ic::PocketIc,
+    wasm: &FleetWasm,
+    mut on_step: impl FnMut(&StepReport),
+) -> Result<Rehearsal> {
+    let mut steps = vec![];
+    let mut done = |name: &'static str, detail: String| {
+        let step = StepReport { name, detail };
+        on_step(&step);
+        steps.push(step);
+    };
+
+    let fleet = Fleet::deploy(ic, wasm, &["alice", "bob", "carol"], |_| {})?;
+    let supply_at_start = fleet.total_supply()?;
+    done("deploy", format!("9 canisters created, 5 installed, whitelists and microservices set; ledger supply {supply_at_start}"));
+
+    let published = publish_version(
+        &fleet,
+        fleet.token_factory,
+        fleet.release,
+        &token_version(&wasm.token)?,
+        &wasm.token,
+        "rehearsal",
+    )?;
+    done(
+        "publish",
+        format!(
+            "token {} ({} bytes, {} chunks out of order, one re-sent) sha256 {}",
+            published.version,
+            published.bytes,
+            published.chunks,
+            &published.sha256[..16]
+        ),
+    );
+
+    let [alice, bob, carol] = [user("alice"), user("bob"), user("carol")];
+    let fee = fleet.service_fee("token_factory")?;
+    let before = fleet.balance(alice)?;
+    approve(&fleet, alice, fee + LEDGER_FEE as u128)?;
+    let token: Principal = fleet.call(
+        fleet.backend,
+        alice,
+        "createToken",
+        (token_args("ALC", alice),),
+    )?;
+    let paid = before - fleet.balance(alice)?;
+    ensure!(
+        paid == fee + 2 * LEDGER_FEE as u128,
+        "alice paid {paid}, expected fee {fee} + approve fee + transfer fee"
+    );
+    let mut controllers = fleet.ic.get_controllers(token);
+    controllers.sort();
+    let mut expected = vec![fleet.token_factory, alice];
+    expected.sort();
+    ensure!(
+        controllers == expected,
+        "controllers of {token} are {controllers:?}, expected [factory, alice]"
+    );
+    let (version,): (String,) = fleet.query(token, alice, "version", ())?;
+    ensure!(
+        version == published.version,
+        "the new token reports version {version}"
+    );
+    settle(&fleet);
+    let status = contract_status(&fleet, token)?;
+    if status != ContractStatus::Active {
+        let (health,): (fleet_api::ContractHealth,) = fleet.query(token, alice, "health", ())?;
+        bail!(
+            "the factory still sees {token} as {status:?}; the contract says: {}",
+            health.message
+        );
+    }
+    let mine: Page<fleet_api::ContractInfo> = fleet
+        .query::<_, (Page<_>,)>(
+            fleet.token_factory,
+            alice,
+            "getMyContracts",
+            (alice, PageRequest::new(0, 10)),
+        )?
+        .0;
+    ensure!(
+        mine.items.iter().any(|c| c.id == token),
+        "getMyContracts(alice) does not list {token}"
+    );
+    done("paid deployment", format!("alice paid {paid} (fee {fee} + 2 ledger fees) for token {token}: controllers [factory, alice], version {version}, Active"));
+
+    refusals(&fleet, bob, fee)?;
+    done("refusals", "no allowance, maintenance mode, disabled service: typed errors, nothing charged but the approve fee".into());
+
+    let before = fleet.balance(carol)?;
+    approve(&fleet, carol, fee + LEDGER_FEE as u128)?;
+    fleet.admin_call(fleet.token_factory, "removeFromWhitelist", (fleet.backend,))?;
+    let refused = fleet.call::<_, Principal>(
+        fleet.backend,
+        carol,
+        "createToken",
+        (token_args("CRL", carol),),
+    );
+    ensure!(
+        matches!(refused.as_ref().map_err(|e| e.fleet_error()), Err(Some(_))),
+        "createToken with a factory that refuses the backend returned {refused:?}"
+    );
+    settle(&fleet);
+    let lost = before - fleet.balance(carol)?;
+    ensure!(lost == 3 * LEDGER_FEE as u128, "carol lost {lost} on a refunded deployment, expected 3 ledger fees (approve, charge, refund)");
+    fleet.admin_call(fleet.token_factory, "setupWhitelist", (fleet.backend,))?;
+    done(
+        "refund",
+        format!(
+            "factory refused the backend: carol refunded, lost only {lost} in ledger fees; {}",
+            refused.err().map(|e| e.to_string()).unwrap_or_default()
+        ),
+    );
+
+    let audit_before: u64 = fleet
+        .query::<_, (u64,)>(fleet.audit_storage, fleet.operator, "getEventCount", ())?
+        .0;
+    let invoices_before: u64 = fleet
+        .query::<_, (u64,)>(fleet.invoice_storage, fleet.operator, "getInvoiceCount", ())?
+        .0;
+    upgrade_everything(&fleet, wasm)?;
+    let audit_after: u64 = fleet
+        .query::<_, (u64,)>(fleet.audit_storage, fleet.operator, "getEventCount", ())?
+        .0;
+    let invoices_after: u64 = fleet
+        .query::<_, (u64,)>(fleet.invoice_storage, fleet.operator, "getInvoiceCount", ())?
+        .0;
+    ensure!(audit_after == audit_before && invoices_after == invoices_before, "upgrade lost records: audit {audit_before}->{audit_after}, invoices {invoices_before}->{invoices_after}");
+    ensure!(
+        contract_status(&fleet, token)? == ContractStatus::Active,
+        "the factory forgot {token} across its upgrade"
+    );
+    let again: Principal = {
+        approve(&fleet, alice, fee + LEDGER_FEE as u128)?;
+        fleet.call(
+            fleet.backend,
+            alice,
+            "createToken",
+            (token_args("AL2", alice),),
+        )?
+    };
+    done("upgrade", format!("all 5 canisters upgraded in place: {audit_after} audit events, {invoices_after} invoices kept; a new deployment ({again}) works after"));
+
+    let holders = [alice, bob, carol, fleet.backend, fleet.operator];
+    let held: u128 = holders
+        .iter()
+        .map(|&p| fleet.balance(p))
+        .sum::<Result<u128>>()?;
+    let supply = fleet.total_supply()?;
+    ensure!(
+        held == supply,
+        "balances add up to {held} but the ledger's supply is {supply}"
+    );
+    done(
+        "books",
+        format!(
+            "balances add up to the supply ({supply}); {} burned as ledger fees",
+            supply_at_start - supply
+        ),
+    );
+    Ok(Rehearsal { steps })
+}
+
+fn refusals(fleet: &Fleet, bob: Principal, fee: u128) -> Result<()> {
+    let before = fleet.balance(bob)?;
+    let expect_refusal = |what: &str, check: fn(&FleetError) -> bool| -> Result<()> {
+        match fleet.call::<_, Principal>(
+            fleet.backend,
+            bob,
+            "createToken",
+            (token_args("BOB", bob),),
+        ) {
+            Err(e) if e.fleet_error().is_some_and(check) => Ok(()),
+            other => bail!("{what}: createToken answered {other:?}"),
+        }
+    };
+    expect_refusal("no allowance", |e| {
+        matches!(e, FleetError::InsufficientAllowance { .. })
+    })?;
+    approve(fleet, bob, fee + LEDGER_FEE as u128)?;
+    fleet.admin_call(fleet.backend, "adminSetMaintenanceMode", (true,))?;
+    expect_refusal("maintenance mode", |e| {
+        matches!(e, FleetError::MaintenanceMode)
+    })?;
+    fleet.admin_call(fleet.backend, "adminSetMaintenanceMode", (false,))?;
+    fleet.admin_call(
+        fleet.backend,
+        "adminSetConfigValue",
+        ("token_factory.enabled".to_string(), "false".to_string()),
+    )?;
+    expect_refusal("disabled service", |e| {
+        matches!(e, FleetError::ServiceDisabled(_))
+    })?;
+    fleet.admin_call(
+        fleet.backend,
+        "adminSetConfigValue",
+        ("token_factory.enabled".to_string(), "true".to_string()),
+    )?;
+    let charged = before - fleet.balance(bob)?;
+    ensure!(
+        charged == LEDGER_FEE as u128,
+        "refused requests cost bob {charged}; only his approve's ledger fee was expected"
+    );
+    Ok(())
+}
+
+fn approve(fleet: &Fleet, owner: Principal, amount: u128) -> Result<()> {
+    let args = ApproveArgs {
+        from_subaccount: None,
+        spender: Account {
+            owner: fleet.backend,
+            subaccount: None,
+        },
+        amount: Nat::from(amount),
+        expected_allowance: None,
+        expires_at: None,
+        fee: None,
+        memo: None,
+        created_at_time: None,
+    };
+    let (reply,): (Result<Nat, ApproveError>,) =
+        fleet.update(fleet.ledger, owner, "icrc2_approve", (args,))?;
+    reply
+        .map(|_| ())
+        .map_err(|e| anyhow::anyhow!("icrc2_approve for {owner}: {e:?}"))
+}
+
+fn contract_status(fleet: &Fleet, contract: Principal) -> Result<ContractStatus> {
+    let details: token_factory_api::ContractDetails = fleet
+        .query::<_, (Result<_, FleetError>,)>(
+            fleet.token_factory,
+            fleet.operator,
+            "getContract",
+            (contract,),
+        )?
+        .0?;
+    Ok(details.info.status)
+}
+
+/// Lets timers and queued callbacks (deployment notices, refunds) run.
+fn settle(fleet: &Fleet) {
+    for _ in 0..20 {
+        fleet.ic.advance_time(std::time::Duration::from_secs(5));
+        fleet.ic.tick();
+    }
+}
+
+fn upgrade_everything(fleet: &Fleet, wasm: &FleetWasm) -> Result<()> {
+    let empty = candid::encode_args(())?;
+    let factory_arg = candid::encode_one(None::<token_factory_api::FactoryInitArgs>)?;
+    for (id, module, arg, name) in [
+        (fleet.ledger, &wasm.token, &empty, "ledger"),
+        (
+            fleet.audit_storage,
+            &wasm.audit_storage,
+            &empty,
+            "audit_storage",
+        ),
+        (
+            fleet.invoice_storage,
+            &wasm.invoice_storage,
+            &empty,
+            "invoice_storage",
+        ),
+        (fleet.backend, &wasm.backend, &empty, "backend"),
+        (
+            fleet.token_factory,
+            &wasm.token_factory,
+            &factory_arg,
+            "token_factory",
+        ),
+    ] {
+        fleet
+            .ic
+            .upgrade_canister(id, module.clone(), arg.clone(), Some(fleet.operator))
+            .map_err(|e| anyhow::anyhow!("upgrade of {name}: {e}"))?;
+    }
+    Ok(())
+}
+
+fn token_args(symbol: &str, owner: Principal) -> token_api::TokenArgs {
+    token_api::TokenArgs {
+        name: format!("{symbol} rehearsal token"),
+        symbol: symbol.into(),
+        decimals: 8,
+        transfer_fee: Nat::from(10_000u64),
+        // The owner's default account is the minting account: the supply starts in a treasury subaccount.
+        initial_balances: vec![(
+            Account {
+                owner,
+                subaccount: Some([1; 32]),
+            },
+            Nat::from(1_000_000_000u64),
+        )],
+        minting_account: None,
+        logo: None,
+        max_memo_length: None,
+    }
+}
