@@ -383,3 +383,32 @@ fn parse_message_id(raw: &RawMessageId) -> Result<MessageId, RejectResponse> {
     })?;
     Ok(MessageId(u64::from_be_bytes(bytes)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pocket_ic_can_be_shared_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<PocketIc>();
+    }
+
+    #[test]
+    fn time_converts_like_pocket_ic() {
+        let t = Time::from_nanos_since_unix_epoch(1_700_000_000_123_456_789);
+        assert_eq!(t.as_nanos_since_unix_epoch(), 1_700_000_000_123_456_789);
+        assert_eq!((t + Duration::from_nanos(1)).as_nanos_since_unix_epoch(), 1_700_000_000_123_456_790);
+        let system: SystemTime = t.try_into().unwrap();
+        assert_eq!(Time::from(system), t);
+        assert_eq!(format!("{t:?}"), "1700000000123456789");
+    }
+
+    #[test]
+    fn message_ids_round_trip_and_foreign_ids_are_refused() {
+        let raw = raw_message_id(Principal::anonymous(), MessageId(7));
+        assert_eq!(parse_message_id(&raw).unwrap(), MessageId(7));
+        let foreign = RawMessageId { effective_principal: RawEffectivePrincipal::None, message_id: vec![1, 2, 3] };
+        assert!(parse_message_id(&foreign).is_err());
+    }
+}

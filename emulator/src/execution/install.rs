@@ -90,7 +90,7 @@ impl Subnet {
             steps.push((EntryKind::Init, Entry::Export("canister_init"), arg.to_vec()));
         }
         for (kind, entry, arg) in steps {
-            let mut args = RunArgs::new(kind, entry, caller, limit - used);
+            let mut args = RunArgs::new(kind, entry, caller, limit.saturating_sub(used));
             args.arg = arg;
             let outcome = self.run(canister_id, args, Persist::Commit);
             used += outcome.instructions;
