@@ -163,6 +163,8 @@ pub struct FactoryStats {
     pub callbacks_accepted: u64,
     pub callbacks_rejected: u64,
     pub cycles_spent_on_deployments: u128,
+    /// Instructions the factory spent on its last successful `createContract`, all its executions included.
+    pub last_deploy_instructions: u64,
 }
 
 #[derive(CandidType, Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq)]

@@ -102,6 +102,8 @@ candid_storable!(ContractRecord, StoreMeta);
 
 pub struct ContractStore<M: Memory> {
     records: StableBTreeMap<Principal, ContractRecord, Mem<M>>,
+    /// Keyed `(user, u64::MAX - seq)` (see `index_key`), so a forward scan gives the newest contract first: the
+    /// B-tree's reverse iteration costs several times more per step.
     memberships: StableBTreeMap<(Principal, u64), Membership, Mem<M>>,
     /// user → (contracts created, contracts participated in).
     user_counts: StableBTreeMap<Principal, Counts, Mem<M>>,
@@ -193,7 +195,7 @@ impl<M: Memory> ContractStore<M> {
             participants: 0,
             confirmed_at: new.confirmed_at,
         };
-        self.memberships.insert((new.owner, seq), Membership { contract: new.id, role: MemberRole::Creator });
+        self.memberships.insert(index_key(new.owner, seq), Membership { contract: new.id, role: MemberRole::Creator });
         self.bump_counts(new.owner, 1, 0);
         for user in new.participants {
             if self.link_participant(&record, user) {
@@ -211,10 +213,10 @@ impl<M: Memory> ContractStore<M> {
 
     /// Adds `user` to the index as a participant of `record`; false when already indexed (or the creator).
     fn link_participant(&mut self, record: &ContractRecord, user: Principal) -> bool {
-        if user == record.owner || user == Principal::anonymous() || self.memberships.contains_key(&(user, record.seq)) {
+        if user == record.owner || user == Principal::anonymous() || self.memberships.contains_key(&index_key(user, record.seq)) {
             return false;
         }
-        self.memberships.insert((user, record.seq), Membership { contract: record.id, role: MemberRole::Participant });
+        self.memberships.insert(index_key(user, record.seq), Membership { contract: record.id, role: MemberRole::Participant });
         self.bump_counts(user, 0, 1);
         self.update_stats(|s| s.participant_links += 1);
         true
@@ -242,7 +244,7 @@ impl<M: Memory> ContractStore<M> {
             record.confirmed_at = Some(now);
             self.records.insert(record.id, record);
             self.update_stats(|s| {
-                s.deploying -= 1;
+                s.deploying = s.deploying.saturating_sub(1);
                 s.active += 1;
             });
         }
@@ -271,7 +273,9 @@ impl<M: Memory> ContractStore<M> {
             self.private.insert(record.seq, ());
         }
         self.records.insert(record.id, record);
-        self.update_stats(|s| if is_public { s.private_contracts -= 1 } else { s.private_contracts += 1 });
+        self.update_stats(|s| {
+            s.private_contracts = if is_public { s.private_contracts.saturating_sub(1) } else { s.private_contracts + 1 }
+        });
         Ok(())
     }
 
@@ -285,22 +289,40 @@ impl<M: Memory> ContractStore<M> {
         kind: ContractKind,
     ) -> Page<ContractInfo> {
         let range = (user, 0)..=(user, u64::MAX);
-        let visible = |seq: &u64| include_private || !self.private.contains_key(seq);
+        let visible = |key: &(Principal, u64)| include_private || !self.private.contains_key(&(u64::MAX - key.1));
         let total = if include_private {
             let Counts(created, participating) = self.user_counts.get(&user).unwrap_or_default();
             created + participating
         } else {
-            self.memberships.keys_range(range.clone()).filter(|(_, seq)| visible(seq)).count() as u64
+            self.memberships.keys_range(range.clone()).filter(visible).count() as u64
         };
-        let entries = self.memberships.range(range).rev().filter(|entry| visible(&entry.key().1));
-        let records = entries.map(|entry| entry.value().contract).filter_map(|id| self.records.get(&id));
-        Page::from_iter(page, total, records.map(|r| r.info(kind)))
+        // Skip over keys only (no value decoding), then read the page's entries and records.
+        let keys: Vec<(Principal, u64)> = self
+            .memberships
+            .keys_range(range)
+            .filter(visible)
+            .skip(page.offset.min(usize::MAX as u64) as usize)
+            .take(page.effective_limit())
+            .collect();
+        let records: Vec<ContractRecord> = keys
+            .iter()
+            .filter_map(|key| self.memberships.get(key))
+            .filter_map(|membership| self.records.get(&membership.contract))
+            .collect();
+        let end = page.offset.saturating_add(keys.len() as u64);
+        let next_offset = (end < total && !keys.is_empty()).then_some(end);
+        Page { items: records.iter().map(|r| r.info(kind)).collect(), total, next_offset }
     }
 
     /// Whether `user` is the creator or a participant of `contract`.
     pub fn is_member(&self, record: &ContractRecord, user: &Principal) -> bool {
-        self.memberships.contains_key(&(*user, record.seq))
+        self.memberships.contains_key(&index_key(*user, record.seq))
     }
+}
+
+/// Index key of `user`'s entry for the contract numbered `seq`: newest first in key order.
+fn index_key(user: Principal, seq: u64) -> (Principal, u64) {
+    (user, u64::MAX - seq)
 }
 
 #[cfg(test)]

@@ -272,6 +272,7 @@ fn record<M: Memory, R: Runtime>(factory: &mut Factory<M>, runtime: &R, plan: &P
     factory.contracts.update_stats(|s| {
         s.deployments_succeeded += 1;
         s.cycles_spent_on_deployments = s.cycles_spent_on_deployments.saturating_add(spent);
+        s.last_deploy_instructions = runtime.call_context_instructions();
     });
     let kind = EventKind::ContractDeployed { contract: canister, owner: plan.owner, version: plan.version.version.clone() };
     factory.events.record(now, plan.caller, kind);

@@ -33,6 +33,8 @@ use serde::de::DeserializeOwned;
 use std::cell::RefCell;
 
 pub use factory::Factory;
+/// Re-exported so tests can build a factory's stable memory (`VectorMemory`) with the engine's own version.
+pub use ic_stable_structures;
 pub use roles::{Caller, Role};
 pub use runtime::{IcRuntime, Runtime};
 

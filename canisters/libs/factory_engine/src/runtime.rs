@@ -16,6 +16,9 @@ pub trait Runtime {
     fn cycle_balance(&self) -> u128;
     /// Fee the IC charges for creating a canister (paid on top of the new canister's initial cycles).
     fn creation_fee(&self) -> u128;
+    /// Instructions executed so far by the current call context, all its executions included (what a whole
+    /// `createContract` costs the factory).
+    fn call_context_instructions(&self) -> u64;
 
     async fn create_canister(&self, controllers: Vec<Principal>, cycles: u128) -> CallResult<Principal>;
     async fn install_code(&self, canister: Principal, wasm: Vec<u8>, arg: Vec<u8>) -> CallResult<()>;
@@ -63,6 +66,10 @@ mod ic {
 
         fn creation_fee(&self) -> u128 {
             ic_cdk::api::cost_create_canister()
+        }
+
+        fn call_context_instructions(&self) -> u64 {
+            ic_cdk::api::performance_counter(1)
         }
 
         async fn create_canister(&self, controllers: Vec<Principal>, cycles: u128) -> CallResult<Principal> {

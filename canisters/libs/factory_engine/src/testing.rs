@@ -115,6 +115,9 @@ impl Runtime for FakeRuntime {
     fn creation_fee(&self) -> u128 {
         self.fee
     }
+    fn call_context_instructions(&self) -> u64 {
+        self.calls.borrow().len() as u64
+    }
 
     async fn create_canister(&self, controllers: Vec<Principal>, cycles: u128) -> CallResult<Principal> {
         self.step(Step::Create, "create_canister").await?;

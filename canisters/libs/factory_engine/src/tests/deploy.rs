@@ -27,6 +27,7 @@ fn deploys_with_controllers_factory_and_owner_and_the_init_argument() {
     assert_eq!(f.contracts_of(&nobody(), alice(), PageRequest::default()).items[0].id, id);
     assert_eq!(f.registry.get("1.0.0").unwrap().deployments, 1);
     assert_eq!(f.stats().deployments_succeeded, 1);
+    assert_eq!(f.stats().last_deploy_instructions, 2, "the fake counts one instruction per call");
     assert_eq!(f.inflight.pending_count(), 0);
 }
 
