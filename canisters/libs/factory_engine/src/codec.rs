@@ -47,24 +47,26 @@ pub const fn bounded(max_size: u32) -> Bound {
     Bound::Bounded { max_size, is_fixed_size: false }
 }
 
-/// A pair of counters, e.g. contracts a user created and contracts they take part in.
+/// How many contracts a user created, takes part in, and how many of those are private.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counts(pub u64, pub u64);
+pub struct UserCounts {
+    pub created: u64,
+    pub participating: u64,
+    pub private: u64,
+}
 
-impl Storable for Counts {
+impl Storable for UserCounts {
     fn to_bytes(&self) -> Cow<'_, [u8]> {
         Cow::Owned(self.into_bytes())
     }
     fn into_bytes(self) -> Vec<u8> {
-        let mut out = self.0.to_le_bytes().to_vec();
-        out.extend_from_slice(&self.1.to_le_bytes());
-        out
+        [self.created, self.participating, self.private].iter().flat_map(|n| n.to_le_bytes()).collect()
     }
     fn from_bytes(bytes: Cow<[u8]>) -> Self {
-        let (a, b) = bytes.split_at(8);
-        Counts(u64::from_le_bytes(a.try_into().unwrap_or_default()), u64::from_le_bytes(b.try_into().unwrap_or_default()))
+        let field = |i: usize| u64::from_le_bytes(bytes[i * 8..i * 8 + 8].try_into().unwrap_or_default());
+        Self { created: field(0), participating: field(1), private: field(2) }
     }
-    const BOUND: Bound = Bound::Bounded { max_size: 16, is_fixed_size: true };
+    const BOUND: Bound = Bound::Bounded { max_size: 24, is_fixed_size: true };
 }
 
 #[cfg(test)]
@@ -80,7 +82,7 @@ mod tests {
         let (back, rest) = take_principal(&out);
         assert_eq!(back, p);
         assert_eq!(rest, &[42]);
-        let counts = Counts(3, u64::MAX);
-        assert_eq!(Counts::from_bytes(counts.to_bytes()), counts);
+        let counts = UserCounts { created: 3, participating: u64::MAX, private: 1 };
+        assert_eq!(UserCounts::from_bytes(counts.to_bytes()), counts);
     }
 }

@@ -1,9 +1,10 @@
 //! The contracts a factory deployed, and the per-user index that answers `getMyContracts`.
 //!
-//! The index is one map keyed `(user, contract seq)` holding the contract and the user's role in it (creator or
-//! participant): it is the creator index and the participant index at once, so a user's contracts come out of one
-//! range scan in creation order, each exactly once, in O(log n + page). Per-user counts make the total O(log n);
-//! private contracts are a set of seqs so the visibility filter needs no record decoding.
+//! The index is one map keyed `(user, contract seq)` holding the contract, the user's role in it (creator or
+//! participant) and whether it is public: it is the creator index and the participant index at once, so a user's
+//! contracts come out of one range scan, newest first, each exactly once, in O(log n + page). Per-user counts (all,
+//! and private) make the total O(log n) for every viewer. A contract's participants are also kept per contract, so a
+//! visibility change updates each member's entry and counts.
 
 use candid::{CandidType, Principal};
 use fleet_api::{ContractInfo, ContractKind, ContractStatus, FleetError, Page, PageRequest, UpgradePolicy};
@@ -14,10 +15,11 @@ use serde_bytes::ByteBuf;
 use std::borrow::Cow;
 
 use crate::api::{ContractDetails, FactoryStats};
-use crate::codec::{bounded, candid_storable, put_principal, take_principal, Counts, MAX_PRINCIPAL_LEN};
+use crate::codec::{bounded, candid_storable, put_principal, take_principal, UserCounts, MAX_PRINCIPAL_LEN};
 use crate::memory::Mem;
 
 pub const MAX_STATUS_TEXT: usize = 64;
+pub const MAX_NAME_TEXT: usize = 128;
 
 #[derive(CandidType, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct ContractRecord {
@@ -68,11 +70,13 @@ pub enum MemberRole {
     Participant = 1,
 }
 
-/// Value of the user index: the contract and the user's role in it.
+/// Value of the user index: the contract, the user's role in it, and the contract's visibility (copied here so that
+/// listing for another viewer filters without reading records).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Membership {
     pub contract: Principal,
     pub role: MemberRole,
+    pub is_public: bool,
 }
 
 impl Storable for Membership {
@@ -80,14 +84,15 @@ impl Storable for Membership {
         Cow::Owned(self.into_bytes())
     }
     fn into_bytes(self) -> Vec<u8> {
-        let mut out = vec![self.role as u8];
+        let flags = self.role as u8 | (u8::from(!self.is_public) << 1);
+        let mut out = vec![flags];
         put_principal(&mut out, &self.contract);
         out
     }
     fn from_bytes(bytes: Cow<[u8]>) -> Self {
-        let role = if bytes[0] == 0 { MemberRole::Creator } else { MemberRole::Participant };
+        let role = if bytes[0] & 1 == 0 { MemberRole::Creator } else { MemberRole::Participant };
         let (contract, _) = take_principal(&bytes[1..]);
-        Self { contract, role }
+        Self { contract, role, is_public: bytes[0] & 2 == 0 }
     }
     const BOUND: Bound = bounded(2 + MAX_PRINCIPAL_LEN as u32);
 }
@@ -98,16 +103,29 @@ pub struct StoreMeta {
     pub stats: FactoryStats,
 }
 
-candid_storable!(ContractRecord, StoreMeta);
+candid_storable!(StoreMeta);
+
+impl Storable for ContractRecord {
+    fn to_bytes(&self) -> Cow<'_, [u8]> {
+        Cow::Owned(crate::contract_codec::encode(self))
+    }
+    fn into_bytes(self) -> Vec<u8> {
+        crate::contract_codec::encode(&self)
+    }
+    fn from_bytes(bytes: Cow<[u8]>) -> Self {
+        crate::contract_codec::decode(&bytes)
+    }
+    const BOUND: Bound = Bound::Unbounded;
+}
 
 pub struct ContractStore<M: Memory> {
     records: StableBTreeMap<Principal, ContractRecord, Mem<M>>,
     /// Keyed `(user, u64::MAX - seq)` (see `index_key`), so a forward scan gives the newest contract first: the
     /// B-tree's reverse iteration costs several times more per step.
     memberships: StableBTreeMap<(Principal, u64), Membership, Mem<M>>,
-    /// user → (contracts created, contracts participated in).
-    user_counts: StableBTreeMap<Principal, Counts, Mem<M>>,
-    private: StableBTreeMap<u64, (), Mem<M>>,
+    user_counts: StableBTreeMap<Principal, UserCounts, Mem<M>>,
+    /// (contract seq, participant): who takes part in each contract (its owner is in the record).
+    participants: StableBTreeMap<(u64, Principal), (), Mem<M>>,
     meta: StableCell<StoreMeta, Mem<M>>,
 }
 
@@ -125,12 +143,12 @@ pub struct NewContract {
 }
 
 impl<M: Memory> ContractStore<M> {
-    pub fn init(records: Mem<M>, memberships: Mem<M>, user_counts: Mem<M>, private: Mem<M>, meta: Mem<M>) -> Self {
+    pub fn init(records: Mem<M>, memberships: Mem<M>, user_counts: Mem<M>, participants: Mem<M>, meta: Mem<M>) -> Self {
         Self {
             records: StableBTreeMap::init(records),
             memberships: StableBTreeMap::init(memberships),
             user_counts: StableBTreeMap::init(user_counts),
-            private: StableBTreeMap::init(private),
+            participants: StableBTreeMap::init(participants),
             meta: StableCell::init(meta, StoreMeta::default()),
         }
     }
@@ -177,7 +195,6 @@ impl<M: Memory> ContractStore<M> {
         }
         if !new.is_public {
             meta.stats.private_contracts += 1;
-            self.private.insert(seq, ());
         }
         self.meta.set(meta);
         let mut record = ContractRecord {
@@ -195,8 +212,9 @@ impl<M: Memory> ContractStore<M> {
             participants: 0,
             confirmed_at: new.confirmed_at,
         };
-        self.memberships.insert(index_key(new.owner, seq), Membership { contract: new.id, role: MemberRole::Creator });
-        self.bump_counts(new.owner, 1, 0);
+        let entry = Membership { contract: new.id, role: MemberRole::Creator, is_public: new.is_public };
+        self.memberships.insert(index_key(new.owner, seq), entry);
+        self.bump_counts(new.owner, UserCounts { created: 1, participating: 0, private: u64::from(!new.is_public) });
         for user in new.participants {
             if self.link_participant(&record, user) {
                 record.participants += 1;
@@ -206,9 +224,14 @@ impl<M: Memory> ContractStore<M> {
         Ok(record)
     }
 
-    fn bump_counts(&mut self, user: Principal, created: u64, participating: u64) {
-        let Counts(c, p) = self.user_counts.get(&user).unwrap_or_default();
-        self.user_counts.insert(user, Counts(c + created, p + participating));
+    fn bump_counts(&mut self, user: Principal, delta: UserCounts) {
+        let counts = self.user_counts.get(&user).unwrap_or_default();
+        let updated = UserCounts {
+            created: counts.created + delta.created,
+            participating: counts.participating + delta.participating,
+            private: counts.private + delta.private,
+        };
+        self.user_counts.insert(user, updated);
     }
 
     /// Adds `user` to the index as a participant of `record`; false when already indexed (or the creator).
@@ -216,8 +239,10 @@ impl<M: Memory> ContractStore<M> {
         if user == record.owner || user == Principal::anonymous() || self.memberships.contains_key(&index_key(user, record.seq)) {
             return false;
         }
-        self.memberships.insert(index_key(user, record.seq), Membership { contract: record.id, role: MemberRole::Participant });
-        self.bump_counts(user, 0, 1);
+        let entry = Membership { contract: record.id, role: MemberRole::Participant, is_public: record.is_public };
+        self.memberships.insert(index_key(user, record.seq), entry);
+        self.participants.insert((record.seq, user), ());
+        self.bump_counts(user, UserCounts { created: 0, participating: 1, private: u64::from(!record.is_public) });
         self.update_stats(|s| s.participant_links += 1);
         true
     }
@@ -267,10 +292,19 @@ impl<M: Memory> ContractStore<M> {
             return Ok(());
         }
         record.is_public = is_public;
-        if is_public {
-            self.private.remove(&record.seq);
-        } else {
-            self.private.insert(record.seq, ());
+        // The owner and every participant: their index entry and their private count.
+        let first = (record.seq, Principal::management_canister()); // the smallest principal (empty)
+        let participants: Vec<Principal> =
+            self.participants.keys_range(first..).take_while(|(seq, _)| *seq == record.seq).map(|(_, u)| u).collect();
+        for user in std::iter::once(record.owner).chain(participants) {
+            let key = index_key(user, record.seq);
+            if let Some(mut entry) = self.memberships.get(&key) {
+                entry.is_public = is_public;
+                self.memberships.insert(key, entry);
+            }
+            let mut counts = self.user_counts.get(&user).unwrap_or_default();
+            counts.private = if is_public { counts.private.saturating_sub(1) } else { counts.private + 1 };
+            self.user_counts.insert(user, counts);
         }
         self.records.insert(record.id, record);
         self.update_stats(|s| {
@@ -280,7 +314,7 @@ impl<M: Memory> ContractStore<M> {
     }
 
     /// The contracts `user` created or takes part in, newest first. With `include_private` false, private contracts
-    /// are left out (and the total counts only public ones, at the cost of a pass over the user's entries).
+    /// are left out.
     pub fn list_for_user(
         &self,
         user: Principal,
@@ -289,21 +323,18 @@ impl<M: Memory> ContractStore<M> {
         kind: ContractKind,
     ) -> Page<ContractInfo> {
         let range = (user, 0)..=(user, u64::MAX);
-        let visible = |key: &(Principal, u64)| include_private || !self.private.contains_key(&(u64::MAX - key.1));
-        let total = if include_private {
-            let Counts(created, participating) = self.user_counts.get(&user).unwrap_or_default();
-            created + participating
+        let counts = self.user_counts.get(&user).unwrap_or_default();
+        let all = counts.created + counts.participating;
+        let total = if include_private { all } else { all.saturating_sub(counts.private) };
+        let offset = page.offset.min(usize::MAX as u64) as usize;
+        // Skip over keys only (no value decoding) when nothing is filtered; a viewer who may not see private
+        // contracts filters on the entries' visibility bit.
+        let keys: Vec<(Principal, u64)> = if include_private || counts.private == 0 {
+            self.memberships.keys_range(range).skip(offset).take(page.effective_limit()).collect()
         } else {
-            self.memberships.keys_range(range.clone()).filter(visible).count() as u64
+            let visible = self.memberships.range(range).filter(|entry| entry.value().is_public);
+            visible.skip(offset).take(page.effective_limit()).map(|entry| *entry.key()).collect()
         };
-        // Skip over keys only (no value decoding), then read the page's entries and records.
-        let keys: Vec<(Principal, u64)> = self
-            .memberships
-            .keys_range(range)
-            .filter(visible)
-            .skip(page.offset.min(usize::MAX as u64) as usize)
-            .take(page.effective_limit())
-            .collect();
         let records: Vec<ContractRecord> = keys
             .iter()
             .filter_map(|key| self.memberships.get(key))

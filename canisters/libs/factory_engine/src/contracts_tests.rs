@@ -9,7 +9,7 @@ fn store() -> (ContractStore<VectorMemory>, MemoryManager<VectorMemory>) {
         manager.get(memory::CONTRACTS),
         manager.get(memory::MEMBERSHIPS),
         manager.get(memory::USER_COUNTS),
-        manager.get(memory::PRIVATE_CONTRACTS),
+        manager.get(memory::CONTRACT_PARTICIPANTS),
         manager.get(memory::STATS),
     );
     (store, manager)
@@ -82,7 +82,19 @@ fn private_contracts_are_hidden_unless_asked_for() {
     store.set_visibility(&contract(5), false).unwrap();
     let after = store.list_for_user(alice, false, PageRequest::new(0, 10), ContractKind::Token);
     assert_eq!(ids(&after), vec![contract(3), contract(2), contract(1)]);
+    assert_eq!(after.total, 3);
     assert_eq!(store.stats().private_contracts, 2);
+
+    // A participant's view follows the contract's visibility too.
+    let bob = user(2);
+    store.add_participant(&contract(5), bob).unwrap();
+    store.add_participant(&contract(3), bob).unwrap();
+    let seen = |store: &ContractStore<VectorMemory>| store.list_for_user(bob, false, PageRequest::new(0, 10), ContractKind::Token);
+    assert_eq!((ids(&seen(&store)), seen(&store).total), (vec![contract(3)], 1));
+    store.set_visibility(&contract(5), true).unwrap();
+    store.set_visibility(&contract(3), false).unwrap();
+    assert_eq!((ids(&seen(&store)), seen(&store).total), (vec![contract(5)], 1));
+    assert_eq!(store.list_for_user(bob, true, PageRequest::new(0, 10), ContractKind::Token).total, 2);
 }
 
 #[test]
@@ -106,7 +118,7 @@ fn confirm_moves_deploying_to_active_once() {
 fn stable_bytes_per_contract() {
     use ic_stable_structures::Memory;
     let (mut store, manager) = store();
-    let regions = [memory::CONTRACTS, memory::MEMBERSHIPS, memory::USER_COUNTS, memory::PRIVATE_CONTRACTS];
+    let regions = [memory::CONTRACTS, memory::MEMBERSHIPS, memory::USER_COUNTS, memory::CONTRACT_PARTICIPANTS, memory::STATS];
     let pages = || regions.iter().map(|id| manager.get(*id).size()).sum::<u64>();
     let owners: Vec<Principal> = (0..100u8).map(user).collect();
     let before = pages();

@@ -148,10 +148,22 @@ fn plan<K: ContractKindSpec, M: Memory, R: Runtime>(
         init_arg,
         cycles,
         chunked,
-        name: K::display_name(args),
+        name: label(K::display_name(args)),
         is_public: K::is_public(args),
         participants: K::initial_participants(args),
     })
+}
+
+/// The contract's label, cut to `MAX_NAME_TEXT` bytes (on a character boundary) so a record stays small.
+fn label(mut name: String) -> String {
+    if name.len() > crate::contracts::MAX_NAME_TEXT {
+        let mut end = crate::contracts::MAX_NAME_TEXT;
+        while !name.is_char_boundary(end) {
+            end -= 1;
+        }
+        name.truncate(end);
+    }
+    name
 }
 
 async fn execute<M: Memory, R: Runtime>(runtime: &R, state: &impl FactoryCell<M>, plan: &Plan) -> Outcome {

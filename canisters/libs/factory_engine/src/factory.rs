@@ -46,7 +46,7 @@ impl<M: Memory> Factory<M> {
                 m(memory::CONTRACTS),
                 m(memory::MEMBERSHIPS),
                 m(memory::USER_COUNTS),
-                m(memory::PRIVATE_CONTRACTS),
+                m(memory::CONTRACT_PARTICIPANTS),
                 m(memory::STATS),
             ),
             inflight: InFlight::init(m(memory::REQUESTS), m(memory::PENDING_DEPLOYMENTS), m(memory::DEPLOY_COUNTER)),

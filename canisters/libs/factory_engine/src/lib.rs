@@ -11,6 +11,7 @@ pub mod api;
 pub mod callbacks;
 pub mod canister;
 mod codec;
+mod contract_codec;
 pub mod contracts;
 pub mod deploy;
 pub mod events;
