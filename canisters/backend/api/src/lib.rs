@@ -125,6 +125,17 @@ pub struct ReconcileSummary {
     pub flushed: u64,
 }
 
+/// An invoice or audit record the storage refused as wrong; it is kept here, never retried (see `getRefusedRecords`).
+#[derive(CandidType, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct RefusedRecord {
+    /// The storage canister that refused it.
+    pub storage: Principal,
+    /// What was sent, for a human (`invoice 5: Paid { block_index: 12 }`, `audit: ContractDeployed for ...`).
+    pub description: String,
+    pub error: FleetError,
+    pub at: u64,
+}
+
 pub type CreateResponse = Result<Principal, FleetError>;
 pub type AdminResponse = Result<(), FleetError>;
 pub type DeploymentResponse = Result<Deployment, FleetError>;
@@ -136,6 +147,7 @@ pub mod methods {
     pub const GET_MY_DEPLOYMENTS: &str = "getMyDeployments";
     pub const GET_OPEN_DEPLOYMENTS: &str = "getOpenDeployments";
     pub const ADMIN_RUN_RECONCILIATION: &str = "adminRunReconciliation";
+    pub const GET_REFUSED_RECORDS: &str = "getRefusedRecords";
     pub const GET_SERVICE_FEE: &str = "getServiceFee";
     pub const GET_CONFIG_VALUE: &str = "getConfigValue";
     pub const GET_ALL_CONFIG_VALUES: &str = "getAllConfigValues";

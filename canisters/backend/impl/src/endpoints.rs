@@ -5,7 +5,7 @@ use crate::ic_runtime::IcRuntime;
 use crate::state;
 use backend_api::{
     AdminResponse, ConfigEntry, CreateResponse, Deployment, DeploymentResponse, DeploymentsResponse, Microservices,
-    ReconcileSummary,
+    ReconcileSummary, RefusedRecord,
 };
 use candid::{Nat, Principal};
 use fleet_api::{ContractKind, FleetResult, Page, PageRequest, ServiceHealth, SetupStatus};
@@ -39,6 +39,11 @@ async fn admin_run_reconciliation() -> FleetResult<ReconcileSummary> {
     state.borrow().access().require_admin(&ic_env::caller())?;
     let report = reconcile::reconcile(&state, &IcRuntime).await;
     Ok(ReconcileSummary { advanced: report.advanced as u64, flushed: report.flushed as u64 })
+}
+
+#[query(name = "getRefusedRecords")]
+fn get_refused_records() -> FleetResult<Vec<RefusedRecord>> {
+    state().borrow().refused_records(&ic_env::caller())
 }
 
 #[query(name = "getServiceFee")]

@@ -41,6 +41,18 @@ pub struct DeadLetter {
     pub at: u64,
 }
 
+impl DeadLetter {
+    fn into_view(self) -> backend_api::RefusedRecord {
+        let description = match &self.item {
+            OutboxItem::Invoice { invoice_id, transition, .. } => format!("invoice {invoice_id}: {transition:?}"),
+            OutboxItem::Audit { event, .. } => {
+                format!("audit: {} for {} ({:?})", event.action.index_key(), event.user, event.outcome)
+            }
+        };
+        backend_api::RefusedRecord { storage: self.item.target(), description, error: self.error, at: self.at }
+    }
+}
+
 impl<M: Memory> BackendState<M> {
     pub(crate) fn enqueue(&mut self, item: OutboxItem) {
         let seq = self.outbox.last_key_value().map_or(0, |(last, _)| last + 1);
@@ -61,6 +73,15 @@ impl<M: Memory> BackendState<M> {
 
     pub fn dead_letters(&self) -> Vec<DeadLetter> {
         self.dead_letters.values().map(|stored| stored.0).collect()
+    }
+
+    /// The dead letters for operators (admins only), oldest first.
+    pub fn refused_records(
+        &self,
+        caller: &service_base::Caller,
+    ) -> fleet_api::FleetResult<Vec<backend_api::RefusedRecord>> {
+        self.access.require_admin(caller)?;
+        Ok(self.dead_letters().into_iter().map(DeadLetter::into_view).collect())
     }
 
     /// The oldest queued entry whose target is not in `skip`.

@@ -435,3 +435,27 @@ fn a_free_service_deploys_without_invoice_or_payment() {
     assert!(!calls.iter().any(|c| c.starts_with("icrc")), "{calls:?}");
     assert_eq!(fleet.only_deployment().stage, DeploymentStage::Completed);
 }
+
+#[test]
+fn a_record_the_storage_refuses_is_kept_for_operators_and_makes_the_backend_unhealthy() {
+    let fleet = fleet();
+    fleet.world.inject("updateInvoiceStatus", Fault::Reject);
+    fleet.create().unwrap();
+    assert_eq!(fleet.state.borrow().outbox_len(), 2, "both invoice updates wait for the storage");
+    // The storage lost the invoice: the queued updates can never apply.
+    fleet.world.invoices.borrow_mut().invoices.clear();
+    fleet.settle();
+    let state = fleet.state.borrow();
+    assert_eq!(state.outbox_len(), 0);
+    let refused = state.refused_records(&controller()).unwrap();
+    assert_eq!(refused.len(), 2);
+    assert!(refused[0].description.contains("Paid") && refused[1].description.contains("Completed"), "{refused:?}");
+    assert!(refused.iter().all(|r| matches!(r.error, FleetError::NotFound(_)) && r.storage == p(21)));
+    assert!(matches!(state.refused_records(&Caller::user(alice())), Err(FleetError::Unauthorized(_))));
+    let facts =
+        service_base::ic_env::RuntimeFacts { canister_id: BACKEND, cycles: Nat::from(1u8), memory_bytes: 0, now: 0 };
+    let health = state.health(&facts);
+    assert!(!health.healthy && health.message.contains("dead letters"), "{}", health.message);
+    // The audit trail was not held up by the invoice storage's trouble.
+    assert_eq!(fleet.audit_actions(), vec!["PaymentReceived", "ContractDeployed"]);
+}
