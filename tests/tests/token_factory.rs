@@ -6,16 +6,14 @@
 
 use candid::{encode_one, CandidType, Nat, Principal};
 use factory_engine::registry::wasm_meta::{plain_module, read_metadata, test_modules};
-use fleet_api::{
-    ContractStatus, DeployOptions, FleetError, Page, PageRequest, ServiceHealth, SetupStatus,
-};
+use fleet_api::{ContractStatus, DeployOptions, FleetError, Page, PageRequest, ServiceHealth, SetupStatus};
 use fleet_tests::ic::{self, CanisterSettings, PocketIc};
 use fleet_tests::wasm::canister_wasm;
 use sha2::{Digest, Sha256};
 use token_api::{Account, TokenArgs};
 use token_factory_api::{
-    BeginUploadArgs, ContractDetails, ContractInfo, FactoryInitArgs, FactoryStats, UpgradeMetadata,
-    UploadChunkArgs, UploadProgress, VersionInfo, VersionStatus,
+    BeginUploadArgs, ContractDetails, ContractInfo, FactoryInitArgs, FactoryStats, UpgradeMetadata, UploadChunkArgs,
+    UploadProgress, VersionInfo, VersionStatus,
 };
 
 const TOKEN_VERSION: &str = "1.0.0";
@@ -46,13 +44,7 @@ fn token_args(symbol: &str) -> TokenArgs {
         symbol: symbol.into(),
         decimals: 8,
         transfer_fee: Nat::from(10_000u64),
-        initial_balances: vec![(
-            Account {
-                owner: principal("alice"),
-                subaccount: None,
-            },
-            Nat::from(1_000_000u64),
-        )],
+        initial_balances: vec![(Account { owner: principal("alice"), subaccount: None }, Nat::from(1_000_000u64))],
         minting_account: None,
         logo: None,
         max_memo_length: None,
@@ -63,21 +55,12 @@ fn token_args(symbol: &str) -> TokenArgs {
 /// built by plain cargo (no `release build` yet) gets the two sections appended, as the pipeline would.
 fn released_token_wasm() -> Vec<u8> {
     let wasm = canister_wasm("token");
-    if read_metadata(&wasm)
-        .expect("token wasm is a module")
-        .kind
-        .is_some()
-    {
+    if read_metadata(&wasm).expect("token wasm is a module").kind.is_some() {
         return wasm;
     }
-    let mut plain = plain_module(&wasm)
-        .expect("token wasm inflates")
-        .into_owned();
+    let mut plain = plain_module(&wasm).expect("token wasm inflates").into_owned();
     let sections = test_modules::wasm_with_sections(
-        &[
-            ("icp:public fleet:kind", b"token"),
-            ("icp:public fleet:version", TOKEN_VERSION.as_bytes()),
-        ],
+        &[("icp:public fleet:kind", b"token"), ("icp:public fleet:version", TOKEN_VERSION.as_bytes())],
         0,
     );
     plain.extend_from_slice(&sections[8..]);
@@ -95,34 +78,19 @@ impl Factory {
     /// A token factory controlled by `admin()`, with `release()` as release principal and no whitelist yet.
     fn install() -> Self {
         let pic = ic::new_instance();
-        let settings = CanisterSettings {
-            controllers: Some(vec![admin()]),
-            ..Default::default()
-        };
+        let settings = CanisterSettings { controllers: Some(vec![admin()]), ..Default::default() };
         let id = pic.create_canister_with_settings(Some(admin()), Some(settings));
         pic.add_cycles(id, 500_000_000_000_000);
-        let init = FactoryInitArgs {
-            release_principals: vec![release()],
-            ..Default::default()
-        };
-        pic.install_canister(
-            id,
-            canister_wasm("token_factory"),
-            encode_one(Some(init)).unwrap(),
-            Some(admin()),
-        );
+        let init = FactoryInitArgs { release_principals: vec![release()], ..Default::default() };
+        pic.install_canister(id, canister_wasm("token_factory"), encode_one(Some(init)).unwrap(), Some(admin()));
         Self { pic, id }
     }
 
     /// Installed, backend whitelisted, token 1.0.0 published.
     fn ready() -> Self {
         let factory = Self::install();
-        factory
-            .update::<R<()>>(admin(), "setupWhitelist", (backend(),))
-            .unwrap();
-        factory
-            .publish(TOKEN_VERSION, &released_token_wasm())
-            .unwrap();
+        factory.update::<R<()>>(admin(), "setupWhitelist", (backend(),)).unwrap();
+        factory.publish(TOKEN_VERSION, &released_token_wasm()).unwrap();
         factory
     }
 
@@ -132,8 +100,7 @@ impl Factory {
         method: &str,
         args: impl candid::utils::ArgumentEncoder,
     ) -> T {
-        let (reply,): (T,) =
-            ic::update_candid_as(&self.pic, self.id, from, method, args).expect(method);
+        let (reply,): (T,) = ic::update_candid_as(&self.pic, self.id, from, method, args).expect(method);
         reply
     }
 
@@ -143,8 +110,7 @@ impl Factory {
         method: &str,
         args: impl candid::utils::ArgumentEncoder,
     ) -> T {
-        let (reply,): (T,) =
-            ic::query_candid_as(&self.pic, self.id, from, method, args).expect(method);
+        let (reply,): (T,) = ic::query_candid_as(&self.pic, self.id, from, method, args).expect(method);
         reply
     }
 
@@ -163,15 +129,7 @@ impl Factory {
     fn chunk(&self, version: &str, module: &[u8], index: u32) -> R<UploadProgress> {
         let start = index as usize * CHUNK;
         let bytes = module[start..(start + CHUNK).min(module.len())].to_vec();
-        self.update(
-            release(),
-            "uploadChunk",
-            (UploadChunkArgs {
-                version: version.into(),
-                index,
-                bytes,
-            },),
-        )
+        self.update(release(), "uploadChunk", (UploadChunkArgs { version: version.into(), index, bytes },))
     }
 
     /// Chunked upload, last chunk first, then finalize.
@@ -184,15 +142,8 @@ impl Factory {
     }
 
     fn create(&self, from: Principal, symbol: &str, request_id: Option<u64>) -> R<Principal> {
-        let options = DeployOptions {
-            initial_cycles: None,
-            request_id,
-        };
-        self.update(
-            from,
-            "createContract",
-            (owner(), token_args(symbol), options),
-        )
+        let options = DeployOptions { initial_cycles: None, request_id };
+        self.update(from, "createContract", (owner(), token_args(symbol), options))
     }
 
     fn contracts_of(&self, viewer: Principal, user: Principal) -> Page<ContractInfo> {
@@ -200,17 +151,12 @@ impl Factory {
     }
 
     fn contract(&self, id: Principal) -> ContractDetails {
-        self.query::<R<ContractDetails>>(admin(), "getContract", (id,))
-            .expect("getContract")
+        self.query::<R<ContractDetails>>(admin(), "getContract", (id,)).expect("getContract")
     }
 
     fn versions(&self) -> Vec<(String, VersionStatus)> {
-        let page: Page<VersionInfo> =
-            self.query(stranger(), "listVersions", (PageRequest::default(),));
-        page.items
-            .into_iter()
-            .map(|v| (v.version, v.status))
-            .collect()
+        let page: Page<VersionInfo> = self.query(stranger(), "listVersions", (PageRequest::default(),));
+        page.items.into_iter().map(|v| (v.version, v.status)).collect()
     }
 
     /// Rounds (and time) for the contracts' timers to fire and their calls to land.
@@ -232,10 +178,7 @@ fn release_principal_publishes_token_by_chunked_upload() {
     let factory = Factory::install();
     let module = released_token_wasm();
     let progress = factory.begin(release(), TOKEN_VERSION, &module).unwrap();
-    assert!(
-        progress.chunk_count >= 2,
-        "the token wasm should need several {CHUNK}-byte chunks"
-    );
+    assert!(progress.chunk_count >= 2, "the token wasm should need several {CHUNK}-byte chunks");
     let last = progress.chunk_count - 1;
     factory.chunk(TOKEN_VERSION, &module, last).unwrap();
     // A re-sent chunk is accepted once (resumable upload) and the progress says what is missing.
@@ -245,13 +188,9 @@ fn release_principal_publishes_token_by_chunked_upload() {
     for index in 0..last {
         factory.chunk(TOKEN_VERSION, &module, index).unwrap();
     }
-    let info: R<VersionInfo> =
-        factory.update(release(), "finalizeUpload", (TOKEN_VERSION.to_string(),));
+    let info: R<VersionInfo> = factory.update(release(), "finalizeUpload", (TOKEN_VERSION.to_string(),));
     let info = info.unwrap();
-    assert_eq!(
-        (info.status, info.uploader, info.size),
-        (VersionStatus::Published, release(), module.len() as u64)
-    );
+    assert_eq!((info.status, info.uploader, info.size), (VersionStatus::Published, release(), module.len() as u64));
     assert_eq!(info.sha256, Sha256::digest(&module).to_vec());
     let default: Option<VersionInfo> = factory.query(stranger(), "getDefaultVersion", ());
     assert_eq!(default.unwrap().version, TOKEN_VERSION);
@@ -263,18 +202,9 @@ fn registry_errors_are_typed_and_change_nothing() {
     let module = released_token_wasm();
     let before = factory.versions();
     let unauthorized = factory.begin(backend(), "1.0.1", &module);
-    assert!(
-        matches!(unauthorized, Err(FleetError::Unauthorized(_))),
-        "{unauthorized:?}"
-    );
-    assert!(matches!(
-        factory.begin(release(), "1.0", &module),
-        Err(FleetError::InvalidInput(_))
-    ));
-    assert!(matches!(
-        factory.begin(release(), TOKEN_VERSION, b"other"),
-        Err(FleetError::AlreadyExists(_))
-    ));
+    assert!(matches!(unauthorized, Err(FleetError::Unauthorized(_))), "{unauthorized:?}");
+    assert!(matches!(factory.begin(release(), "1.0", &module), Err(FleetError::InvalidInput(_))));
+    assert!(matches!(factory.begin(release(), TOKEN_VERSION, b"other"), Err(FleetError::AlreadyExists(_))));
     let huge = BeginUploadArgs {
         version: "9.0.0".into(),
         sha256: vec![0; 32],
@@ -294,119 +224,65 @@ fn registry_errors_are_typed_and_change_nothing() {
     tampered[last] ^= 0xff;
     factory.begin(release(), "1.0.1", &module).unwrap();
     factory.chunk("1.0.1", &tampered, 0).unwrap();
-    let missing: R<VersionInfo> =
-        factory.update(release(), "finalizeUpload", ("1.0.1".to_string(),));
-    assert!(
-        matches!(missing, Err(FleetError::InvalidState(ref m)) if m.contains("missing")),
-        "{missing:?}"
-    );
-    let progress: R<UploadProgress> =
-        factory.query(release(), "getUploadProgress", ("1.0.1".to_string(),));
+    let missing: R<VersionInfo> = factory.update(release(), "finalizeUpload", ("1.0.1".to_string(),));
+    assert!(matches!(missing, Err(FleetError::InvalidState(ref m)) if m.contains("missing")), "{missing:?}");
+    let progress: R<UploadProgress> = factory.query(release(), "getUploadProgress", ("1.0.1".to_string(),));
     for index in progress.unwrap().missing {
         factory.chunk("1.0.1", &tampered, index).unwrap();
     }
-    let mismatch: R<VersionInfo> =
-        factory.update(release(), "finalizeUpload", ("1.0.1".to_string(),));
-    assert!(
-        matches!(mismatch, Err(FleetError::HashMismatch { .. })),
-        "{mismatch:?}"
-    );
-    factory
-        .update::<R<()>>(release(), "abortUpload", ("1.0.1".to_string(),))
-        .unwrap();
+    let mismatch: R<VersionInfo> = factory.update(release(), "finalizeUpload", ("1.0.1".to_string(),));
+    assert!(matches!(mismatch, Err(FleetError::HashMismatch { .. })), "{mismatch:?}");
+    factory.update::<R<()>>(release(), "abortUpload", ("1.0.1".to_string(),)).unwrap();
 
     // Wrong kind, and a module whose embedded version is not the one uploaded.
     let dao = test_modules::gzip(&test_modules::fleet_wasm("dao", "1.0.2", 1000));
-    assert!(
-        matches!(factory.publish("1.0.2", &dao), Err(FleetError::InvalidInput(ref m)) if m.contains("dao"))
-    );
-    factory
-        .update::<R<()>>(release(), "abortUpload", ("1.0.2".to_string(),))
-        .unwrap();
+    assert!(matches!(factory.publish("1.0.2", &dao), Err(FleetError::InvalidInput(ref m)) if m.contains("dao")));
+    factory.update::<R<()>>(release(), "abortUpload", ("1.0.2".to_string(),)).unwrap();
     assert!(
         matches!(factory.publish("1.0.3", &module), Err(FleetError::InvalidInput(ref m)) if m.contains(TOKEN_VERSION))
     );
-    factory
-        .update::<R<()>>(release(), "abortUpload", ("1.0.3".to_string(),))
-        .unwrap();
+    factory.update::<R<()>>(release(), "abortUpload", ("1.0.3".to_string(),)).unwrap();
 
     assert_eq!(factory.versions(), before);
-    let yank: R<VersionInfo> = factory.update(
-        stranger(),
-        "yankVersion",
-        (TOKEN_VERSION.to_string(), "no".to_string()),
-    );
+    let yank: R<VersionInfo> = factory.update(stranger(), "yankVersion", (TOKEN_VERSION.to_string(), "no".to_string()));
     assert!(matches!(yank, Err(FleetError::Unauthorized(_))));
 }
 
 #[test]
 fn whitelisted_backend_deploys_a_token_owned_by_factory_and_owner() {
     let factory = Factory::install();
-    factory
-        .publish(TOKEN_VERSION, &released_token_wasm())
-        .unwrap();
+    factory.publish(TOKEN_VERSION, &released_token_wasm()).unwrap();
     // Nobody can deploy before the whitelist is set, and only an admin sets it.
-    assert!(matches!(
-        factory.create(backend(), "AAA", None),
-        Err(FleetError::Unauthorized(_))
-    ));
+    assert!(matches!(factory.create(backend(), "AAA", None), Err(FleetError::Unauthorized(_))));
     let hijack: R<()> = factory.update(stranger(), "setupWhitelist", (stranger(),));
     assert!(matches!(hijack, Err(FleetError::Unauthorized(_))));
     let status: SetupStatus = factory.query(stranger(), "getSetupStatus", ());
     assert!(!status.ready);
-    factory
-        .update::<R<()>>(admin(), "setupWhitelist", (backend(),))
-        .unwrap();
+    factory.update::<R<()>>(admin(), "setupWhitelist", (backend(),)).unwrap();
     let status: SetupStatus = factory.query(stranger(), "getSetupStatus", ());
     assert!(status.ready, "{:?}", status.missing);
 
     let id = factory.create(backend(), "AAA", Some(1)).unwrap();
-    assert_eq!(
-        sorted(factory.pic.get_controllers(id)),
-        sorted(vec![factory.id, owner()])
-    );
+    assert_eq!(sorted(factory.pic.get_controllers(id)), sorted(vec![factory.id, owner()]));
     let (symbol,): (String,) = ic::query_candid(&factory.pic, id, "icrc1_symbol", ()).unwrap();
     assert_eq!(symbol, "AAA");
-    let status = factory
-        .pic
-        .canister_status(id, Some(owner()))
-        .expect("owner reads the status");
-    assert_eq!(
-        Some(factory.contract(id).info.module_hash),
-        status.module_hash
-    );
+    let status = factory.pic.canister_status(id, Some(owner())).expect("owner reads the status");
+    assert_eq!(Some(factory.contract(id).info.module_hash), status.module_hash);
 
     // The contract confirms its deployment itself, from its init timer.
     factory.settle();
     let details = factory.contract(id);
     assert_eq!(details.info.status, ContractStatus::Active);
     assert!(details.confirmed_at.is_some());
-    assert_eq!(
-        (details.info.owner, details.info.version.as_str()),
-        (owner(), TOKEN_VERSION)
-    );
+    assert_eq!((details.info.owner, details.info.version.as_str()), (owner(), TOKEN_VERSION));
 
     // Indexed for its creator; a repeated request returns the first contract.
-    assert_eq!(
-        factory
-            .contracts_of(stranger(), owner())
-            .items
-            .iter()
-            .map(|c| c.id)
-            .collect::<Vec<_>>(),
-        vec![id]
-    );
+    assert_eq!(factory.contracts_of(stranger(), owner()).items.iter().map(|c| c.id).collect::<Vec<_>>(), vec![id]);
     assert_eq!(factory.create(backend(), "AAA", Some(1)), Ok(id));
     assert_eq!(factory.contracts_of(owner(), owner()).total, 1);
 
-    assert!(matches!(
-        factory.create(stranger(), "BBB", None),
-        Err(FleetError::Unauthorized(_))
-    ));
-    assert!(matches!(
-        factory.create(admin(), "BBB", None),
-        Err(FleetError::Unauthorized(_))
-    ));
+    assert!(matches!(factory.create(stranger(), "BBB", None), Err(FleetError::Unauthorized(_))));
+    assert!(matches!(factory.create(admin(), "BBB", None), Err(FleetError::Unauthorized(_))));
     let health: ServiceHealth = factory.query(stranger(), "getHealth", ());
     assert!(health.healthy, "{}", health.message);
     assert!(health.message.contains("1 contracts"), "{}", health.message);
@@ -423,7 +299,8 @@ fn module_over_the_threshold_is_installed_from_chunks() {
 
     let id = factory.create(backend(), "BIG", None).unwrap();
     let status = factory.pic.canister_status(id, Some(owner())).expect("owner reads the status");
-    let version: VersionInfo = factory.query::<R<VersionInfo>>(stranger(), "getVersion", (TOKEN_VERSION.to_string(),)).unwrap();
+    let version: VersionInfo =
+        factory.query::<R<VersionInfo>>(stranger(), "getVersion", (TOKEN_VERSION.to_string(),)).unwrap();
     assert_eq!(status.module_hash, Some(version.sha256));
     assert!(factory.pic.stored_chunks(id, Some(owner())).expect("stored_chunks").is_empty(), "chunk store cleared");
     let (symbol,): (String,) = ic::query_candid(&factory.pic, id, "icrc1_symbol", ()).unwrap();
@@ -441,10 +318,7 @@ fn spoofed_callbacks_are_rejected() {
     assert_eq!(before.info.status, ContractStatus::Active);
     for caller in [stranger(), owner(), backend(), admin()] {
         let r: R<()> = factory.update(caller, "notifyDeploymentComplete", (id,));
-        assert!(
-            matches!(r, Err(FleetError::Unauthorized(_))),
-            "{caller}: {r:?}"
-        );
+        assert!(matches!(r, Err(FleetError::Unauthorized(_))), "{caller}: {r:?}");
         let r: R<()> = factory.update(caller, "notifyParticipantAdded", (id, stranger()));
         assert!(matches!(r, Err(FleetError::Unauthorized(_))));
         let r: R<()> = factory.update(caller, "notifyStatusChanged", (id, "Hacked".to_string()));
@@ -453,11 +327,7 @@ fn spoofed_callbacks_are_rejected() {
         assert!(matches!(r, Err(FleetError::Unauthorized(_))));
     }
     // A caller speaking for itself is refused too: it is not a deployed contract.
-    let r: R<()> = factory.update(
-        stranger(),
-        "notifyStatusChanged",
-        (stranger(), "x".to_string()),
-    );
+    let r: R<()> = factory.update(stranger(), "notifyStatusChanged", (stranger(), "x".to_string()));
     assert!(matches!(r, Err(FleetError::Unauthorized(_))));
     assert_eq!(factory.contract(id), before);
     assert_eq!(factory.contracts_of(admin(), stranger()).total, 0);
@@ -476,23 +346,12 @@ fn factory_upgrade_keeps_registry_contracts_and_indexes() {
     let status: SetupStatus = factory.query(stranger(), "getSetupStatus", ());
 
     let arg = encode_one(None::<FactoryInitArgs>).unwrap();
-    factory
-        .pic
-        .upgrade_canister(
-            factory.id,
-            canister_wasm("token_factory"),
-            arg,
-            Some(admin()),
-        )
-        .expect("upgrade");
+    factory.pic.upgrade_canister(factory.id, canister_wasm("token_factory"), arg, Some(admin())).expect("upgrade");
 
     assert_eq!(factory.versions(), versions);
     assert_eq!(factory.contracts_of(stranger(), owner()), listed);
     assert_eq!(factory.contract(first), details);
-    assert_eq!(
-        factory.query::<SetupStatus>(stranger(), "getSetupStatus", ()),
-        status
-    );
+    assert_eq!(factory.query::<SetupStatus>(stranger(), "getSetupStatus", ()), status);
     // The idempotency keys survived; new deployments still work from the kept registry.
     assert_eq!(factory.create(backend(), "AAA", Some(7)), Ok(first));
     let second = factory.create(backend(), "BBB", None).unwrap();
@@ -526,23 +385,8 @@ fn factory_instruction_counts() {
     let whale = principal("whale");
     let users: Vec<Principal> = (0..50).map(|i| principal(&format!("user-{i}"))).collect();
     for i in 0..10_000u64 {
-        let owner = if i < 5_000 {
-            whale
-        } else {
-            users[(i % 50) as usize]
-        };
-        let id = Principal::from_slice(&[
-            0,
-            0,
-            0,
-            0,
-            1,
-            (i >> 16) as u8,
-            (i >> 8) as u8,
-            i as u8,
-            1,
-            1,
-        ]);
+        let owner = if i < 5_000 { whale } else { users[(i % 50) as usize] };
+        let id = Principal::from_slice(&[0, 0, 0, 0, 1, (i >> 16) as u8, (i >> 8) as u8, i as u8, 1, 1]);
         let record = NewContract {
             id,
             owner,
@@ -558,41 +402,18 @@ fn factory_instruction_counts() {
     }
     drop(state);
     let bytes = memory.borrow().clone();
-    factory
-        .pic
-        .set_stable_memory(factory.id, bytes, ic::BlobCompression::NoCompression);
+    factory.pic.set_stable_memory(factory.id, bytes, ic::BlobCompression::NoCompression);
     let arg = encode_one(None::<FactoryInitArgs>).unwrap();
-    factory
-        .pic
-        .upgrade_canister(
-            factory.id,
-            canister_wasm("token_factory"),
-            arg,
-            Some(admin()),
-        )
-        .expect("reload state");
+    factory.pic.upgrade_canister(factory.id, canister_wasm("token_factory"), arg, Some(admin())).expect("reload state");
 
     let measure = |viewer: Principal, user: Principal, offset: u64| {
-        let page: Page<ContractInfo> = factory.query(
-            viewer,
-            "getMyContracts",
-            (user, PageRequest::new(offset, 50)),
-        );
-        (
-            page.items.len(),
-            page.total,
-            factory.pic.instructions_used(factory.id),
-        )
+        let page: Page<ContractInfo> = factory.query(viewer, "getMyContracts", (user, PageRequest::new(offset, 50)));
+        (page.items.len(), page.total, factory.pic.instructions_used(factory.id))
     };
     for (label, viewer, user, offset) in [
         ("whale's own first page (5,000 contracts)", whale, whale, 0),
         ("whale's own page at offset 4,900", whale, whale, 4_900),
-        (
-            "whale seen by a stranger (public only)",
-            stranger(),
-            whale,
-            0,
-        ),
+        ("whale seen by a stranger (public only)", stranger(), whale, 0),
         ("a user with 100 contracts", users[0], users[0], 0),
     ] {
         let (items, total, instructions) = measure(viewer, user, offset);

@@ -29,7 +29,12 @@ impl<M: Memory> Factory<M> {
 
     /// `notifyDeploymentComplete`: Deploying → Active. A contract whose install call has not yet returned to the
     /// factory (its timer can fire first) is remembered on its pending deployment and recorded Active directly.
-    pub fn notify_deployment_complete(&mut self, caller: Principal, contract_id: Principal, now: u64) -> Result<(), FleetError> {
+    pub fn notify_deployment_complete(
+        &mut self,
+        caller: Principal,
+        contract_id: Principal,
+        now: u64,
+    ) -> Result<(), FleetError> {
         if caller == contract_id && !self.contracts.contains(&caller) {
             if let Some(pending) = self.inflight.by_canister(&caller) {
                 self.inflight.update(pending.id, |d| d.confirmed_early = true);
@@ -41,7 +46,12 @@ impl<M: Memory> Factory<M> {
         self.contracts.confirm(&contract_id, now)
     }
 
-    pub fn notify_participant_added(&mut self, caller: Principal, contract_id: Principal, user: Principal) -> Result<(), FleetError> {
+    pub fn notify_participant_added(
+        &mut self,
+        caller: Principal,
+        contract_id: Principal,
+        user: Principal,
+    ) -> Result<(), FleetError> {
         self.authorize_contract(caller, contract_id)?;
         if user == Principal::anonymous() {
             return Err(FleetError::invalid("the anonymous principal cannot be a participant"));
@@ -49,12 +59,22 @@ impl<M: Memory> Factory<M> {
         self.contracts.add_participant(&contract_id, user).map(|_| ())
     }
 
-    pub fn notify_status_changed(&mut self, caller: Principal, contract_id: Principal, status: String) -> Result<(), FleetError> {
+    pub fn notify_status_changed(
+        &mut self,
+        caller: Principal,
+        contract_id: Principal,
+        status: String,
+    ) -> Result<(), FleetError> {
         self.authorize_contract(caller, contract_id)?;
         self.contracts.set_reported_status(&contract_id, status)
     }
 
-    pub fn notify_visibility_changed(&mut self, caller: Principal, contract_id: Principal, is_public: bool) -> Result<(), FleetError> {
+    pub fn notify_visibility_changed(
+        &mut self,
+        caller: Principal,
+        contract_id: Principal,
+        is_public: bool,
+    ) -> Result<(), FleetError> {
         self.authorize_contract(caller, contract_id)?;
         self.contracts.set_visibility(&contract_id, is_public)
     }

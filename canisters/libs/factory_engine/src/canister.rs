@@ -65,7 +65,11 @@ pub fn post_upgrade<K: ContractKindSpec>(args: Option<FactoryInitArgs>) {
     open::<K>(args)
 }
 
-pub async fn create_contract<K: ContractKindSpec>(owner: Principal, args: K::Args, options: DeployOptions) -> Result<Principal, FleetError> {
+pub async fn create_contract<K: ContractKindSpec>(
+    owner: Principal,
+    args: K::Args,
+    options: DeployOptions,
+) -> Result<Principal, FleetError> {
     crate::deploy::create_contract::<K, _, _>(&IcRuntime, &CanisterState, caller(), owner, args, options).await
 }
 
@@ -223,92 +227,192 @@ macro_rules! factory_canister {
             use $crate::Role;
 
             #[ic_cdk::init]
-            fn init(args: Option<::factory_engine::api::FactoryInitArgs>) { c::init::<$spec>(args) }
+            fn init(args: Option<::factory_engine::api::FactoryInitArgs>) {
+                c::init::<$spec>(args)
+            }
             #[ic_cdk::post_upgrade]
-            fn post_upgrade(args: Option<::factory_engine::api::FactoryInitArgs>) { c::post_upgrade::<$spec>(args) }
+            fn post_upgrade(args: Option<::factory_engine::api::FactoryInitArgs>) {
+                c::post_upgrade::<$spec>(args)
+            }
 
             #[ic_cdk::update(name = "createContract")]
-            async fn create_contract(owner: ::candid::Principal, args: $args, options: ::fleet_api::DeployOptions) -> Result<::candid::Principal, ::fleet_api::FleetError> {
+            async fn create_contract(
+                owner: ::candid::Principal,
+                args: $args,
+                options: ::fleet_api::DeployOptions,
+            ) -> Result<::candid::Principal, ::fleet_api::FleetError> {
                 c::create_contract::<$spec>(owner, args, options).await
             }
 
             #[ic_cdk::update(name = "setupWhitelist")]
-            fn setup_whitelist(backend: ::candid::Principal) -> Result<(), ::fleet_api::FleetError> { c::setup_whitelist(backend) }
+            fn setup_whitelist(backend: ::candid::Principal) -> Result<(), ::fleet_api::FleetError> {
+                c::setup_whitelist(backend)
+            }
             #[ic_cdk::update(name = "addToWhitelist")]
-            fn add_to_whitelist(p: ::candid::Principal) -> Result<(), ::fleet_api::FleetError> { c::grant(Role::Whitelisted, p) }
+            fn add_to_whitelist(p: ::candid::Principal) -> Result<(), ::fleet_api::FleetError> {
+                c::grant(Role::Whitelisted, p)
+            }
             #[ic_cdk::update(name = "removeFromWhitelist")]
-            fn remove_from_whitelist(p: ::candid::Principal) -> Result<(), ::fleet_api::FleetError> { c::revoke(Role::Whitelisted, p) }
+            fn remove_from_whitelist(p: ::candid::Principal) -> Result<(), ::fleet_api::FleetError> {
+                c::revoke(Role::Whitelisted, p)
+            }
             #[ic_cdk::update(name = "addAdmin")]
-            fn add_admin(p: ::candid::Principal) -> Result<(), ::fleet_api::FleetError> { c::grant(Role::Admin, p) }
+            fn add_admin(p: ::candid::Principal) -> Result<(), ::fleet_api::FleetError> {
+                c::grant(Role::Admin, p)
+            }
             #[ic_cdk::update(name = "removeAdmin")]
-            fn remove_admin(p: ::candid::Principal) -> Result<(), ::fleet_api::FleetError> { c::revoke(Role::Admin, p) }
+            fn remove_admin(p: ::candid::Principal) -> Result<(), ::fleet_api::FleetError> {
+                c::revoke(Role::Admin, p)
+            }
             #[ic_cdk::update(name = "addReleasePrincipal")]
-            fn add_release_principal(p: ::candid::Principal) -> Result<(), ::fleet_api::FleetError> { c::grant(Role::Release, p) }
+            fn add_release_principal(p: ::candid::Principal) -> Result<(), ::fleet_api::FleetError> {
+                c::grant(Role::Release, p)
+            }
             #[ic_cdk::update(name = "removeReleasePrincipal")]
-            fn remove_release_principal(p: ::candid::Principal) -> Result<(), ::fleet_api::FleetError> { c::revoke(Role::Release, p) }
+            fn remove_release_principal(p: ::candid::Principal) -> Result<(), ::fleet_api::FleetError> {
+                c::revoke(Role::Release, p)
+            }
             #[ic_cdk::update(name = "setConfig")]
-            fn set_config(config: ::factory_engine::api::FactoryConfig) -> Result<(), ::fleet_api::FleetError> { c::set_config(config) }
+            fn set_config(config: ::factory_engine::api::FactoryConfig) -> Result<(), ::fleet_api::FleetError> {
+                c::set_config(config)
+            }
             #[ic_cdk::query(name = "getConfig")]
-            fn get_config() -> ::factory_engine::api::FactoryConfig { c::get_config() }
+            fn get_config() -> ::factory_engine::api::FactoryConfig {
+                c::get_config()
+            }
             #[ic_cdk::query(name = "getRoles")]
-            fn get_roles() -> ::factory_engine::api::FactoryRoles { c::get_roles() }
+            fn get_roles() -> ::factory_engine::api::FactoryRoles {
+                c::get_roles()
+            }
 
             #[ic_cdk::update(name = "beginUpload")]
-            fn begin_upload(args: ::factory_engine::api::BeginUploadArgs) -> Result<::factory_engine::api::UploadProgress, ::fleet_api::FleetError> { c::begin_upload(args) }
+            fn begin_upload(
+                args: ::factory_engine::api::BeginUploadArgs,
+            ) -> Result<::factory_engine::api::UploadProgress, ::fleet_api::FleetError> {
+                c::begin_upload(args)
+            }
             #[ic_cdk::update(name = "uploadChunk")]
-            fn upload_chunk(args: ::factory_engine::api::UploadChunkArgs) -> Result<::factory_engine::api::UploadProgress, ::fleet_api::FleetError> { c::upload_chunk(args) }
+            fn upload_chunk(
+                args: ::factory_engine::api::UploadChunkArgs,
+            ) -> Result<::factory_engine::api::UploadProgress, ::fleet_api::FleetError> {
+                c::upload_chunk(args)
+            }
             #[ic_cdk::update(name = "finalizeUpload")]
-            fn finalize_upload(version: String) -> Result<::factory_engine::api::VersionInfo, ::fleet_api::FleetError> { c::finalize_upload(version) }
+            fn finalize_upload(version: String) -> Result<::factory_engine::api::VersionInfo, ::fleet_api::FleetError> {
+                c::finalize_upload(version)
+            }
             #[ic_cdk::update(name = "abortUpload")]
-            fn abort_upload(version: String) -> Result<(), ::fleet_api::FleetError> { c::abort_upload(version) }
+            fn abort_upload(version: String) -> Result<(), ::fleet_api::FleetError> {
+                c::abort_upload(version)
+            }
             #[ic_cdk::query(name = "getUploadProgress")]
-            fn get_upload_progress(version: String) -> Result<::factory_engine::api::UploadProgress, ::fleet_api::FleetError> { c::get_upload_progress(version) }
+            fn get_upload_progress(
+                version: String,
+            ) -> Result<::factory_engine::api::UploadProgress, ::fleet_api::FleetError> {
+                c::get_upload_progress(version)
+            }
             #[ic_cdk::update(name = "setDefaultVersion")]
-            fn set_default_version(version: Option<String>) -> Result<(), ::fleet_api::FleetError> { c::set_default_version(version) }
+            fn set_default_version(version: Option<String>) -> Result<(), ::fleet_api::FleetError> {
+                c::set_default_version(version)
+            }
             #[ic_cdk::update(name = "deprecateVersion")]
-            fn deprecate_version(version: String, reason: String) -> Result<::factory_engine::api::VersionInfo, ::fleet_api::FleetError> { c::deprecate_version(version, reason) }
+            fn deprecate_version(
+                version: String,
+                reason: String,
+            ) -> Result<::factory_engine::api::VersionInfo, ::fleet_api::FleetError> {
+                c::deprecate_version(version, reason)
+            }
             #[ic_cdk::update(name = "yankVersion")]
-            fn yank_version(version: String, reason: String) -> Result<::factory_engine::api::VersionInfo, ::fleet_api::FleetError> { c::yank_version(version, reason) }
+            fn yank_version(
+                version: String,
+                reason: String,
+            ) -> Result<::factory_engine::api::VersionInfo, ::fleet_api::FleetError> {
+                c::yank_version(version, reason)
+            }
             #[ic_cdk::query(name = "listVersions")]
-            fn list_versions(page: ::fleet_api::PageRequest) -> ::fleet_api::Page<::factory_engine::api::VersionInfo> { c::list_versions(page) }
+            fn list_versions(page: ::fleet_api::PageRequest) -> ::fleet_api::Page<::factory_engine::api::VersionInfo> {
+                c::list_versions(page)
+            }
             #[ic_cdk::query(name = "getVersion")]
-            fn get_version(version: String) -> Result<::factory_engine::api::VersionInfo, ::fleet_api::FleetError> { c::get_version(version) }
+            fn get_version(version: String) -> Result<::factory_engine::api::VersionInfo, ::fleet_api::FleetError> {
+                c::get_version(version)
+            }
             #[ic_cdk::query(name = "getDefaultVersion")]
-            fn get_default_version() -> Option<::factory_engine::api::VersionInfo> { c::get_default_version() }
+            fn get_default_version() -> Option<::factory_engine::api::VersionInfo> {
+                c::get_default_version()
+            }
             #[ic_cdk::query(name = "getRegistrySummary")]
-            fn get_registry_summary() -> ::factory_engine::api::RegistrySummary { c::get_registry_summary() }
+            fn get_registry_summary() -> ::factory_engine::api::RegistrySummary {
+                c::get_registry_summary()
+            }
 
             #[ic_cdk::update(name = "notifyDeploymentComplete")]
-            fn notify_deployment_complete(contract_id: ::candid::Principal) -> Result<(), ::fleet_api::FleetError> { c::notify_deployment_complete(contract_id) }
+            fn notify_deployment_complete(contract_id: ::candid::Principal) -> Result<(), ::fleet_api::FleetError> {
+                c::notify_deployment_complete(contract_id)
+            }
             #[ic_cdk::update(name = "notifyParticipantAdded")]
-            fn notify_participant_added(contract_id: ::candid::Principal, user: ::candid::Principal) -> Result<(), ::fleet_api::FleetError> {
+            fn notify_participant_added(
+                contract_id: ::candid::Principal,
+                user: ::candid::Principal,
+            ) -> Result<(), ::fleet_api::FleetError> {
                 c::notify_participant_added(contract_id, user)
             }
             #[ic_cdk::update(name = "notifyStatusChanged")]
-            fn notify_status_changed(contract_id: ::candid::Principal, status: String) -> Result<(), ::fleet_api::FleetError> {
+            fn notify_status_changed(
+                contract_id: ::candid::Principal,
+                status: String,
+            ) -> Result<(), ::fleet_api::FleetError> {
                 c::notify_status_changed(contract_id, status)
             }
             #[ic_cdk::update(name = "notifyVisibilityChanged")]
-            fn notify_visibility_changed(contract_id: ::candid::Principal, is_public: bool) -> Result<(), ::fleet_api::FleetError> {
+            fn notify_visibility_changed(
+                contract_id: ::candid::Principal,
+                is_public: bool,
+            ) -> Result<(), ::fleet_api::FleetError> {
                 c::notify_visibility_changed(contract_id, is_public)
             }
 
             #[ic_cdk::query(name = "getMyContracts")]
-            fn get_my_contracts(user: ::candid::Principal, page: ::fleet_api::PageRequest) -> ::fleet_api::Page<::fleet_api::ContractInfo> { c::get_my_contracts(user, page) }
+            fn get_my_contracts(
+                user: ::candid::Principal,
+                page: ::fleet_api::PageRequest,
+            ) -> ::fleet_api::Page<::fleet_api::ContractInfo> {
+                c::get_my_contracts(user, page)
+            }
             #[ic_cdk::query(name = "getContract")]
-            fn get_contract(id: ::candid::Principal) -> Result<::factory_engine::api::ContractDetails, ::fleet_api::FleetError> { c::get_contract(id) }
+            fn get_contract(
+                id: ::candid::Principal,
+            ) -> Result<::factory_engine::api::ContractDetails, ::fleet_api::FleetError> {
+                c::get_contract(id)
+            }
             #[ic_cdk::query(name = "getStats")]
-            fn get_stats() -> ::factory_engine::api::FactoryStats { c::get_stats() }
+            fn get_stats() -> ::factory_engine::api::FactoryStats {
+                c::get_stats()
+            }
             #[ic_cdk::query(name = "getSetupStatus")]
-            fn get_setup_status() -> ::fleet_api::SetupStatus { c::get_setup_status() }
+            fn get_setup_status() -> ::fleet_api::SetupStatus {
+                c::get_setup_status()
+            }
             #[ic_cdk::query(name = "getHealth")]
-            fn get_health() -> ::fleet_api::ServiceHealth { c::get_health(env!("CARGO_PKG_VERSION")) }
+            fn get_health() -> ::fleet_api::ServiceHealth {
+                c::get_health(env!("CARGO_PKG_VERSION"))
+            }
             #[ic_cdk::query(name = "getEvents")]
-            fn get_events(page: ::fleet_api::PageRequest) -> Result<::fleet_api::Page<::factory_engine::events::Event>, ::fleet_api::FleetError> { c::get_events(page) }
+            fn get_events(
+                page: ::fleet_api::PageRequest,
+            ) -> Result<::fleet_api::Page<::factory_engine::events::Event>, ::fleet_api::FleetError> {
+                c::get_events(page)
+            }
             #[ic_cdk::query(name = "listPendingDeployments")]
-            fn list_pending_deployments(page: ::fleet_api::PageRequest) -> Result<::fleet_api::Page<::factory_engine::api::PendingDeployment>, ::fleet_api::FleetError> { c::list_pending_deployments(page) }
+            fn list_pending_deployments(
+                page: ::fleet_api::PageRequest,
+            ) -> Result<::fleet_api::Page<::factory_engine::api::PendingDeployment>, ::fleet_api::FleetError> {
+                c::list_pending_deployments(page)
+            }
             #[ic_cdk::update(name = "clearPendingDeployment")]
-            fn clear_pending_deployment(id: u64) -> Result<(), ::fleet_api::FleetError> { c::clear_pending_deployment(id) }
+            fn clear_pending_deployment(id: u64) -> Result<(), ::fleet_api::FleetError> {
+                c::clear_pending_deployment(id)
+            }
         }
     };
 }

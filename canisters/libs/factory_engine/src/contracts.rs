@@ -236,7 +236,10 @@ impl<M: Memory> ContractStore<M> {
 
     /// Adds `user` to the index as a participant of `record`; false when already indexed (or the creator).
     fn link_participant(&mut self, record: &ContractRecord, user: Principal) -> bool {
-        if user == record.owner || user == Principal::anonymous() || self.memberships.contains_key(&index_key(user, record.seq)) {
+        if user == record.owner
+            || user == Principal::anonymous()
+            || self.memberships.contains_key(&index_key(user, record.seq))
+        {
             return false;
         }
         let entry = Membership { contract: record.id, role: MemberRole::Participant, is_public: record.is_public };
@@ -308,7 +311,8 @@ impl<M: Memory> ContractStore<M> {
         }
         self.records.insert(record.id, record);
         self.update_stats(|s| {
-            s.private_contracts = if is_public { s.private_contracts.saturating_sub(1) } else { s.private_contracts + 1 }
+            s.private_contracts =
+                if is_public { s.private_contracts.saturating_sub(1) } else { s.private_contracts + 1 }
         });
         Ok(())
     }

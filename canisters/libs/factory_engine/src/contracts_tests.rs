@@ -89,7 +89,9 @@ fn private_contracts_are_hidden_unless_asked_for() {
     let bob = user(2);
     store.add_participant(&contract(5), bob).unwrap();
     store.add_participant(&contract(3), bob).unwrap();
-    let seen = |store: &ContractStore<VectorMemory>| store.list_for_user(bob, false, PageRequest::new(0, 10), ContractKind::Token);
+    let seen = |store: &ContractStore<VectorMemory>| {
+        store.list_for_user(bob, false, PageRequest::new(0, 10), ContractKind::Token)
+    };
     assert_eq!((ids(&seen(&store)), seen(&store).total), (vec![contract(3)], 1));
     store.set_visibility(&contract(5), true).unwrap();
     store.set_visibility(&contract(3), false).unwrap();
@@ -118,7 +120,8 @@ fn confirm_moves_deploying_to_active_once() {
 fn stable_bytes_per_contract() {
     use ic_stable_structures::Memory;
     let (mut store, manager) = store();
-    let regions = [memory::CONTRACTS, memory::MEMBERSHIPS, memory::USER_COUNTS, memory::CONTRACT_PARTICIPANTS, memory::STATS];
+    let regions =
+        [memory::CONTRACTS, memory::MEMBERSHIPS, memory::USER_COUNTS, memory::CONTRACT_PARTICIPANTS, memory::STATS];
     let pages = || regions.iter().map(|id| manager.get(*id).size()).sum::<u64>();
     let owners: Vec<Principal> = (0..100u8).map(user).collect();
     let before = pages();

@@ -37,9 +37,16 @@ struct Plan {
 enum Outcome {
     Installed(Principal),
     /// Failed; the canister (if one was created) was deleted.
-    Failed { canister: Option<Principal>, error: FleetError },
+    Failed {
+        canister: Option<Principal>,
+        error: FleetError,
+    },
     /// Failed, and the created canister could not be deleted.
-    Orphaned { canister: Principal, error: FleetError, cleanup: String },
+    Orphaned {
+        canister: Principal,
+        error: FleetError,
+        cleanup: String,
+    },
 }
 
 pub async fn create_contract<K: ContractKindSpec, M: Memory, R: Runtime>(
@@ -113,9 +120,11 @@ fn plan<K: ContractKindSpec, M: Memory, R: Runtime>(
     let version = factory.registry.default_version().ok_or_else(|| {
         FleetError::ServiceNotConfigured(format!("no Published {} version in the registry", K::KIND.as_str()))
     })?;
-    let init = ContractInit { factory: Some(runtime.self_id()), owner, version: version.version.clone(), args: args.clone() };
+    let init =
+        ContractInit { factory: Some(runtime.self_id()), owner, version: version.version.clone(), args: args.clone() };
     K::validate(&init)?;
-    let init_arg = candid::encode_one(&init).map_err(|e| FleetError::Internal(format!("encoding the init argument: {e}")))?;
+    let init_arg =
+        candid::encode_one(&init).map_err(|e| FleetError::Internal(format!("encoding the init argument: {e}")))?;
     let config = factory.config();
     let cycles = match &options.initial_cycles {
         None => config.default_initial_cycles,
@@ -178,7 +187,11 @@ async fn execute<M: Memory, R: Runtime>(runtime: &R, state: &impl FactoryCell<M>
             d.stage = DeployStage::Installing;
         })
     });
-    let installed = if plan.chunked { install_chunked(runtime, state, plan, canister).await } else { install(runtime, state, plan, canister).await };
+    let installed = if plan.chunked {
+        install_chunked(runtime, state, plan, canister).await
+    } else {
+        install(runtime, state, plan, canister).await
+    };
     match installed {
         Ok(()) => Outcome::Installed(canister),
         Err(error) => match delete(runtime, canister).await {
@@ -188,7 +201,12 @@ async fn execute<M: Memory, R: Runtime>(runtime: &R, state: &impl FactoryCell<M>
     }
 }
 
-async fn install<M: Memory, R: Runtime>(runtime: &R, state: &impl FactoryCell<M>, plan: &Plan, canister: Principal) -> Result<(), FleetError> {
+async fn install<M: Memory, R: Runtime>(
+    runtime: &R,
+    state: &impl FactoryCell<M>,
+    plan: &Plan,
+    canister: Principal,
+) -> Result<(), FleetError> {
     let module = state.with(|f| f.registry.module_bytes(&plan.version))?;
     runtime.install_code(canister, module, plan.init_arg.clone()).await.map_err(|r| mgmt_error("install_code", r))
 }
@@ -233,7 +251,12 @@ async fn delete<R: Runtime>(runtime: &R, canister: Principal) -> Result<(), Stri
     runtime.delete_canister(canister).await.map_err(|r| format!("delete_canister: {r}"))
 }
 
-fn finish<M: Memory, R: Runtime>(factory: &mut Factory<M>, runtime: &R, plan: Plan, outcome: Outcome) -> Result<Principal, FleetError> {
+fn finish<M: Memory, R: Runtime>(
+    factory: &mut Factory<M>,
+    runtime: &R,
+    plan: Plan,
+    outcome: Outcome,
+) -> Result<Principal, FleetError> {
     let now = runtime.now();
     let result = match outcome {
         Outcome::Installed(canister) => record(factory, runtime, &plan, canister),
@@ -264,7 +287,12 @@ fn finish<M: Memory, R: Runtime>(factory: &mut Factory<M>, runtime: &R, plan: Pl
     result
 }
 
-fn record<M: Memory, R: Runtime>(factory: &mut Factory<M>, runtime: &R, plan: &Plan, canister: Principal) -> Result<Principal, FleetError> {
+fn record<M: Memory, R: Runtime>(
+    factory: &mut Factory<M>,
+    runtime: &R,
+    plan: &Plan,
+    canister: Principal,
+) -> Result<Principal, FleetError> {
     let now = runtime.now();
     let pending = factory.inflight.close(plan.pending_id);
     let confirmed_early = pending.map(|p| p.confirmed_early).unwrap_or(false);
@@ -286,7 +314,8 @@ fn record<M: Memory, R: Runtime>(factory: &mut Factory<M>, runtime: &R, plan: &P
         s.cycles_spent_on_deployments = s.cycles_spent_on_deployments.saturating_add(spent);
         s.last_deploy_instructions = runtime.call_context_instructions();
     });
-    let kind = EventKind::ContractDeployed { contract: canister, owner: plan.owner, version: plan.version.version.clone() };
+    let kind =
+        EventKind::ContractDeployed { contract: canister, owner: plan.owner, version: plan.version.version.clone() };
     factory.events.record(now, plan.caller, kind);
     Ok(canister)
 }

@@ -12,22 +12,61 @@ use crate::roles::Role;
 
 #[derive(CandidType, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
 pub enum EventKind {
-    RoleGranted { role: Role, principal: Principal },
-    RoleRevoked { role: Role, principal: Principal },
-    WhitelistReplaced { backend: Principal },
+    RoleGranted {
+        role: Role,
+        principal: Principal,
+    },
+    RoleRevoked {
+        role: Role,
+        principal: Principal,
+    },
+    WhitelistReplaced {
+        backend: Principal,
+    },
     ConfigChanged,
-    UploadStarted { version: String },
-    UploadAborted { version: String },
-    VersionPublished { version: String, sha256: String },
-    VersionDeprecated { version: String, reason: String },
-    VersionYanked { version: String, reason: String },
-    DefaultVersionSet { version: Option<String> },
-    ContractDeployed { contract: Principal, owner: Principal, version: String },
-    DeploymentFailed { owner: Principal, canister: Option<Principal>, reason: String },
-    DeploymentOrphaned { canister: Principal, reason: String },
+    UploadStarted {
+        version: String,
+    },
+    UploadAborted {
+        version: String,
+    },
+    VersionPublished {
+        version: String,
+        sha256: String,
+    },
+    VersionDeprecated {
+        version: String,
+        reason: String,
+    },
+    VersionYanked {
+        version: String,
+        reason: String,
+    },
+    DefaultVersionSet {
+        version: Option<String>,
+    },
+    ContractDeployed {
+        contract: Principal,
+        owner: Principal,
+        version: String,
+    },
+    DeploymentFailed {
+        owner: Principal,
+        canister: Option<Principal>,
+        reason: String,
+    },
+    DeploymentOrphaned {
+        canister: Principal,
+        reason: String,
+    },
     /// The contract was installed but its chunk store still holds the module's chunks.
-    ChunkStoreNotCleared { canister: Principal, reason: String },
-    PendingDeploymentCleared { id: u64 },
+    ChunkStoreNotCleared {
+        canister: Principal,
+        reason: String,
+    },
+    PendingDeploymentCleared {
+        id: u64,
+    },
 }
 
 #[derive(CandidType, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]

@@ -76,7 +76,8 @@ impl<M: Memory> Factory<M> {
         if let Some(config) = &args.config {
             validate_config(config)?;
         }
-        let grants = [(Role::Admin, args.admins), (Role::Whitelisted, args.whitelist), (Role::Release, args.release_principals)];
+        let grants =
+            [(Role::Admin, args.admins), (Role::Whitelisted, args.whitelist), (Role::Release, args.release_principals)];
         for (role, principals) in grants {
             for principal in principals {
                 if self.roles.add(role, principal)? {
@@ -133,7 +134,12 @@ impl<M: Memory> Factory<M> {
 
     // --- registry ---
 
-    pub fn begin_upload(&mut self, caller: &Caller, now: u64, args: BeginUploadArgs) -> Result<UploadProgress, FleetError> {
+    pub fn begin_upload(
+        &mut self,
+        caller: &Caller,
+        now: u64,
+        args: BeginUploadArgs,
+    ) -> Result<UploadProgress, FleetError> {
         self.roles.require_release(caller)?;
         let config = self.config();
         let known = self.registry.record(&args.version).is_ok();
@@ -164,21 +170,42 @@ impl<M: Memory> Factory<M> {
         Ok(())
     }
 
-    pub fn deprecate_version(&mut self, caller: &Caller, now: u64, version: &str, reason: String) -> Result<VersionInfo, FleetError> {
+    pub fn deprecate_version(
+        &mut self,
+        caller: &Caller,
+        now: u64,
+        version: &str,
+        reason: String,
+    ) -> Result<VersionInfo, FleetError> {
         self.roles.require_release(caller)?;
         let info = self.registry.deprecate(version, reason.clone())?;
-        self.events.record(now, caller.principal, EventKind::VersionDeprecated { version: info.version.clone(), reason });
+        self.events.record(
+            now,
+            caller.principal,
+            EventKind::VersionDeprecated { version: info.version.clone(), reason },
+        );
         Ok(info)
     }
 
-    pub fn yank_version(&mut self, caller: &Caller, now: u64, version: &str, reason: String) -> Result<VersionInfo, FleetError> {
+    pub fn yank_version(
+        &mut self,
+        caller: &Caller,
+        now: u64,
+        version: &str,
+        reason: String,
+    ) -> Result<VersionInfo, FleetError> {
         self.roles.require_release(caller)?;
         let info = self.registry.yank(version, reason.clone())?;
         self.events.record(now, caller.principal, EventKind::VersionYanked { version: info.version.clone(), reason });
         Ok(info)
     }
 
-    pub fn set_default_version(&mut self, caller: &Caller, now: u64, version: Option<String>) -> Result<(), FleetError> {
+    pub fn set_default_version(
+        &mut self,
+        caller: &Caller,
+        now: u64,
+        version: Option<String>,
+    ) -> Result<(), FleetError> {
         self.roles.require_admin(caller)?;
         self.registry.set_default(version.as_deref())?;
         self.events.record(now, caller.principal, EventKind::DefaultVersionSet { version });
@@ -192,7 +219,11 @@ impl<M: Memory> Factory<M> {
         Ok(self.events.page(page))
     }
 
-    pub fn pending_deployments(&self, caller: &Caller, page: PageRequest) -> Result<Page<crate::api::PendingDeployment>, FleetError> {
+    pub fn pending_deployments(
+        &self,
+        caller: &Caller,
+        page: PageRequest,
+    ) -> Result<Page<crate::api::PendingDeployment>, FleetError> {
         self.roles.require_admin(caller)?;
         Ok(self.inflight.list(page))
     }
@@ -200,12 +231,15 @@ impl<M: Memory> Factory<M> {
     /// Forgets a pending deployment once an admin has dealt with its canister (deleted it, or kept it by hand).
     pub fn clear_pending_deployment(&mut self, caller: &Caller, now: u64, id: u64) -> Result<(), FleetError> {
         self.roles.require_admin(caller)?;
-        let cleared = self.inflight.close(id).ok_or_else(|| FleetError::not_found(format!("pending deployment {id}")))?;
+        let cleared =
+            self.inflight.close(id).ok_or_else(|| FleetError::not_found(format!("pending deployment {id}")))?;
         if cleared.stage == crate::api::DeployStage::Orphaned {
             self.contracts.update_stats(|s| s.orphaned_canisters = s.orphaned_canisters.saturating_sub(1));
         }
         if let Some(request_id) = cleared.request_id {
-            if let Some(crate::inflight::RequestState::InProgress { .. }) = self.inflight.request(cleared.caller, request_id) {
+            if let Some(crate::inflight::RequestState::InProgress { .. }) =
+                self.inflight.request(cleared.caller, request_id)
+            {
                 let error = FleetError::invalid_state("deployment was interrupted and cleared by an admin");
                 self.inflight.settle(cleared.caller, request_id, &Err(error));
             }

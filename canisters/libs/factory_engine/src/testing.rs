@@ -144,7 +144,13 @@ impl Runtime for FakeRuntime {
         Ok(hash)
     }
 
-    async fn install_chunked_code(&self, canister: Principal, hashes: Vec<Vec<u8>>, module_hash: Vec<u8>, arg: Vec<u8>) -> CallResult<()> {
+    async fn install_chunked_code(
+        &self,
+        canister: Principal,
+        hashes: Vec<Vec<u8>>,
+        module_hash: Vec<u8>,
+        arg: Vec<u8>,
+    ) -> CallResult<()> {
         self.step(Step::InstallChunked, "install_chunked_code").await?;
         self.with_canister(canister, |c| {
             let by_hash: BTreeMap<Vec<u8>, Vec<u8>> =

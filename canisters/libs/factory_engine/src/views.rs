@@ -29,7 +29,8 @@ impl<M: Memory> Factory<M> {
     /// One contract. A private one is shown only to its creator, its participants and admins.
     pub fn contract(&self, caller: &Caller, id: Principal) -> Result<ContractDetails, FleetError> {
         let record = self.contracts.get(&id).ok_or_else(|| FleetError::not_found(format!("contract {id}")))?;
-        let visible = record.is_public || self.roles.is_admin(caller) || self.contracts.is_member(&record, &caller.principal);
+        let visible =
+            record.is_public || self.roles.is_admin(caller) || self.contracts.is_member(&record, &caller.principal);
         if !visible {
             // Same answer as for an unknown id: a private contract's existence is not disclosed.
             return Err(FleetError::not_found(format!("contract {id}")));
@@ -48,7 +49,8 @@ impl<M: Memory> Factory<M> {
             missing.push("no backend is whitelisted: call setupWhitelist(backend)".to_string());
         }
         if self.registry.default_version().is_none() {
-            missing.push(format!("no Published {} version in the registry: upload and finalize one", self.kind.as_str()));
+            missing
+                .push(format!("no Published {} version in the registry: upload and finalize one", self.kind.as_str()));
         }
         SetupStatus {
             service: self.kind.factory_service().to_string(),

@@ -34,8 +34,14 @@ fn chunk(version: &str, module: &[u8], chunk_size: u32, index: u32) -> UploadChu
 }
 
 /// Uploads `module` as `version` in chunks of `chunk_size`, last chunk first, and finalizes it.
-fn publish(registry: &mut Registry<VectorMemory>, version: &str, module: &[u8], chunk_size: u32) -> Result<VersionInfo, FleetError> {
-    let progress = registry.begin_upload(uploader(), 10, begin_args(version, module, chunk_size), &FactoryConfig::default())?;
+fn publish(
+    registry: &mut Registry<VectorMemory>,
+    version: &str,
+    module: &[u8],
+    chunk_size: u32,
+) -> Result<VersionInfo, FleetError> {
+    let progress =
+        registry.begin_upload(uploader(), 10, begin_args(version, module, chunk_size), &FactoryConfig::default())?;
     for index in (0..progress.chunk_count).rev() {
         registry.upload_chunk(chunk(version, module, chunk_size, index))?;
     }
@@ -110,7 +116,9 @@ fn each_registry_error_is_typed_and_changes_nothing() {
     wrong_hash.sha256 = vec![0; 32];
     registry.begin_upload(uploader(), 1, wrong_hash, &config).unwrap();
     registry.upload_chunk(chunk("1.1.0", &other, 1024, 0)).unwrap();
-    assert!(matches!(registry.finalize("1.1.0", ContractKind::Token, 2), Err(FleetError::InvalidState(m)) if m.contains("[1]")));
+    assert!(
+        matches!(registry.finalize("1.1.0", ContractKind::Token, 2), Err(FleetError::InvalidState(m)) if m.contains("[1]"))
+    );
     registry.upload_chunk(chunk("1.1.0", &other, 1024, 1)).unwrap();
     assert!(matches!(registry.finalize("1.1.0", ContractKind::Token, 2), Err(FleetError::HashMismatch { .. })));
     assert_eq!(registry.get("1.1.0").unwrap().status, VersionStatus::Uploading);
@@ -131,10 +139,14 @@ fn each_registry_error_is_typed_and_changes_nothing() {
 fn finalize_checks_kind_version_and_wasm_magic() {
     let mut registry = registry();
     let dao = fleet_wasm("dao", "1.0.0", 10);
-    assert!(matches!(publish(&mut registry, "1.0.0", &dao, 1024), Err(FleetError::InvalidInput(m)) if m.contains("dao")));
+    assert!(
+        matches!(publish(&mut registry, "1.0.0", &dao, 1024), Err(FleetError::InvalidInput(m)) if m.contains("dao"))
+    );
     registry.abort_upload("1.0.0").unwrap();
     let mislabelled = fleet_wasm("token", "1.0.1", 10);
-    assert!(matches!(publish(&mut registry, "1.0.0", &mislabelled, 1024), Err(FleetError::InvalidInput(m)) if m.contains("1.0.1")));
+    assert!(
+        matches!(publish(&mut registry, "1.0.0", &mislabelled, 1024), Err(FleetError::InvalidInput(m)) if m.contains("1.0.1"))
+    );
     registry.abort_upload("1.0.0").unwrap();
     let not_wasm = b"#!/bin/sh\necho not a module\n".to_vec();
     assert!(matches!(publish(&mut registry, "1.0.0", &not_wasm, 1024), Err(FleetError::InvalidInput(_))));
@@ -161,7 +173,8 @@ fn default_is_newest_published_release_unless_pinned() {
     }
     // Semver order, not text order; pre-releases are never the automatic default.
     assert_eq!(registry.default_version().unwrap().version, "1.10.0");
-    let listed: Vec<String> = registry.list(fleet_api::PageRequest::default()).items.into_iter().map(|v| v.version).collect();
+    let listed: Vec<String> =
+        registry.list(fleet_api::PageRequest::default()).items.into_iter().map(|v| v.version).collect();
     assert_eq!(listed, ["2.0.0-rc.1", "1.10.0", "1.2.0", "1.0.0"]);
 
     registry.set_default(Some("1.2.0")).unwrap();
@@ -184,7 +197,11 @@ fn upgrade_arg_carries_the_registry_migration_argument() {
     let module = fleet_wasm("token", "1.1.0", 10);
     let mut args = begin_args("1.1.0", &module, 1024);
     let migration = candid::encode_one(42u32).unwrap();
-    args.upgrade = UpgradeMetadata { reachable_from: Some(">=1.0.0".into()), checkpoint: true, post_upgrade_arg: Some(migration.clone()) };
+    args.upgrade = UpgradeMetadata {
+        reachable_from: Some(">=1.0.0".into()),
+        checkpoint: true,
+        post_upgrade_arg: Some(migration.clone()),
+    };
     registry.begin_upload(uploader(), 1, args, &FactoryConfig::default()).unwrap();
     registry.upload_chunk(chunk("1.1.0", &module, 1024, 0)).unwrap();
     registry.finalize("1.1.0", ContractKind::Token, 2).unwrap();

@@ -44,7 +44,10 @@ impl<M: Memory> Registry<M> {
             return if same {
                 Ok(progress(&existing))
             } else {
-                Err(FleetError::AlreadyExists(format!("version {key} is already in the registry ({:?})", existing.status)))
+                Err(FleetError::AlreadyExists(format!(
+                    "version {key} is already in the registry ({:?})",
+                    existing.status
+                )))
             };
         }
         if args.release_notes.len() > MAX_RELEASE_NOTES {
@@ -86,14 +89,20 @@ impl<M: Memory> Registry<M> {
     pub fn upload_chunk(&mut self, args: UploadChunkArgs) -> Result<UploadProgress, FleetError> {
         let mut record = self.record(&args.version)?;
         if record.status != VersionStatus::Uploading {
-            return Err(FleetError::invalid_state(format!("version {} is {:?}, not Uploading", record.version, record.status)));
+            return Err(FleetError::invalid_state(format!(
+                "version {} is {:?}, not Uploading",
+                record.version, record.status
+            )));
         }
         if args.bytes.len() > MAX_CHUNK_BYTES as usize {
             return Err(FleetError::TooLarge { size: args.bytes.len() as u64, limit: u64::from(MAX_CHUNK_BYTES) });
         }
         let count = record.chunk_count();
         if args.index >= count {
-            return Err(FleetError::invalid(format!("chunk index {} is out of range: the module has {count} chunks", args.index)));
+            return Err(FleetError::invalid(format!(
+                "chunk index {} is out of range: the module has {count} chunks",
+                args.index
+            )));
         }
         let expected_len = expected_chunk_len(&record, args.index);
         if args.bytes.len() as u64 != expected_len {
@@ -129,7 +138,10 @@ impl<M: Memory> Registry<M> {
     pub fn finalize(&mut self, version: &str, kind: ContractKind, now: u64) -> Result<VersionInfo, FleetError> {
         let mut record = self.record(version)?;
         if record.status != VersionStatus::Uploading {
-            return Err(FleetError::invalid_state(format!("version {} is {:?}, not Uploading", record.version, record.status)));
+            return Err(FleetError::invalid_state(format!(
+                "version {} is {:?}, not Uploading",
+                record.version, record.status
+            )));
         }
         let missing = record.missing_chunks();
         if !missing.is_empty() {
@@ -138,7 +150,10 @@ impl<M: Memory> Registry<M> {
         let module = self.module_bytes(&record)?;
         let actual = Sha256::digest(&module);
         if actual.as_slice() != record.sha256.as_slice() {
-            return Err(FleetError::HashMismatch { expected: hex::encode(&record.sha256), actual: hex::encode(actual) });
+            return Err(FleetError::HashMismatch {
+                expected: hex::encode(&record.sha256),
+                actual: hex::encode(actual),
+            });
         }
         let metadata = read_metadata(&module)?;
         match metadata.kind.as_deref() {
@@ -169,7 +184,10 @@ impl<M: Memory> Registry<M> {
     pub fn abort_upload(&mut self, version: &str) -> Result<(), FleetError> {
         let record = self.record(version)?;
         if record.status != VersionStatus::Uploading {
-            return Err(FleetError::invalid_state(format!("version {} is {:?}; only an upload can be aborted", record.version, record.status)));
+            return Err(FleetError::invalid_state(format!(
+                "version {} is {:?}; only an upload can be aborted",
+                record.version, record.status
+            )));
         }
         for index in 0..record.chunk_count() {
             self.chunks.remove(&(record.slot, index));

@@ -17,7 +17,10 @@ fn callbacks_from_the_contract_update_record_and_indexes() {
     f.notify_status_changed(id, id, "Paused".into()).unwrap();
     let details = f.contract(&nobody(), id).unwrap();
     assert_eq!(details.info.status, ContractStatus::Active);
-    assert_eq!((details.participants, details.reported_status.as_deref(), details.confirmed_at), (1, Some("Paused"), Some(50)));
+    assert_eq!(
+        (details.participants, details.reported_status.as_deref(), details.confirmed_at),
+        (1, Some("Paused"), Some(50))
+    );
     assert_eq!(f.contracts_of(&nobody(), bob(), PageRequest::default()).items[0].id, id);
 
     f.notify_visibility_changed(id, id, false).unwrap();

@@ -16,7 +16,10 @@ fn deploys_with_controllers_factory_and_owner_and_the_init_argument() {
     assert_eq!(canister.controllers, vec![env.rt.self_id, alice()]);
     assert_eq!(canister.cycles, FactoryConfig::default().default_initial_cycles);
     let init: ContractInit<TestArgs> = candid::decode_one(&canister.init_arg.unwrap()).unwrap();
-    assert_eq!(init, ContractInit { factory: Some(env.rt.self_id), owner: alice(), version: "1.0.0".into(), args: args("AAA") });
+    assert_eq!(
+        init,
+        ContractInit { factory: Some(env.rt.self_id), owner: alice(), version: "1.0.0".into(), args: args("AAA") }
+    );
     assert_eq!(env.rt.calls(), vec!["create_canister", "install_code"]);
 
     let f = env.factory.borrow();
@@ -51,14 +54,26 @@ fn only_the_whitelist_deploys_and_bad_input_creates_nothing() {
     let denied = env.deploy(nobody(), alice(), args("X"), DeployOptions::default());
     assert!(matches!(denied, Err(FleetError::Unauthorized(_))));
     // Controllers are admins, not deployers: deployments go through the backend.
-    assert!(matches!(env.deploy(controller(), alice(), args("X"), DeployOptions::default()), Err(FleetError::Unauthorized(_))));
-    assert!(matches!(env.deploy(backend(), alice(), args(""), DeployOptions::default()), Err(FleetError::InvalidInput(_))));
+    assert!(matches!(
+        env.deploy(controller(), alice(), args("X"), DeployOptions::default()),
+        Err(FleetError::Unauthorized(_))
+    ));
+    assert!(matches!(
+        env.deploy(backend(), alice(), args(""), DeployOptions::default()),
+        Err(FleetError::InvalidInput(_))
+    ));
     let anonymous = env.deploy(backend(), Principal::anonymous(), args("X"), DeployOptions::default());
     assert!(matches!(anonymous, Err(FleetError::InvalidInput(_))));
-    let greedy = DeployOptions { initial_cycles: Some((FactoryConfig::default().max_initial_cycles + 1).into()), request_id: None };
+    let greedy = DeployOptions {
+        initial_cycles: Some((FactoryConfig::default().max_initial_cycles + 1).into()),
+        request_id: None,
+    };
     assert!(matches!(env.deploy(backend(), alice(), args("X"), greedy), Err(FleetError::InvalidInput(_))));
     env.rt.balance.set(1_000);
-    assert!(matches!(env.deploy(backend(), alice(), args("X"), DeployOptions::default()), Err(FleetError::InvalidState(_))));
+    assert!(matches!(
+        env.deploy(backend(), alice(), args("X"), DeployOptions::default()),
+        Err(FleetError::InvalidState(_))
+    ));
     assert!(env.rt.calls().is_empty());
 }
 
@@ -110,7 +125,8 @@ fn failed_clean_up_is_kept_as_an_orphaned_deployment() {
         let env = Env::new().with_version("1.0.0", 100);
         env.rt.fail_at(Step::Install);
         env.rt.fail_at(cleanup);
-        let result = env.deploy(backend(), alice(), args("X"), DeployOptions { request_id: Some(7), ..Default::default() });
+        let result =
+            env.deploy(backend(), alice(), args("X"), DeployOptions { request_id: Some(7), ..Default::default() });
         assert!(matches!(result, Err(FleetError::CallFailed { .. })));
         let canister = deployed(&env)[0];
         let mut f = env.factory.borrow_mut();
@@ -160,7 +176,14 @@ fn a_concurrent_duplicate_gets_already_in_progress() {
     let env = Env::new().with_version("1.0.0", 100);
     let options = DeployOptions { request_id: Some(1), initial_cycles: None };
     env.rt.pause_at(Step::Create);
-    let first = crate::deploy::create_contract::<TestKind, _, _>(&env.rt, &env.factory, backend(), alice(), args("X"), options.clone());
+    let first = crate::deploy::create_contract::<TestKind, _, _>(
+        &env.rt,
+        &env.factory,
+        backend(),
+        alice(),
+        args("X"),
+        options.clone(),
+    );
     let (first, duplicate) = run_interleaved(first, || env.deploy(backend(), alice(), args("X"), options.clone()));
     assert_eq!(duplicate, Err(FleetError::AlreadyInProgress));
     assert!(first.is_ok());
@@ -171,7 +194,14 @@ fn a_concurrent_duplicate_gets_already_in_progress() {
 fn confirmation_arriving_before_the_install_returns_makes_the_contract_active() {
     let env = Env::new().with_version("1.0.0", 100);
     env.rt.pause_at(Step::Install);
-    let future = crate::deploy::create_contract::<TestKind, _, _>(&env.rt, &env.factory, backend(), alice(), args("X"), DeployOptions::default());
+    let future = crate::deploy::create_contract::<TestKind, _, _>(
+        &env.rt,
+        &env.factory,
+        backend(),
+        alice(),
+        args("X"),
+        DeployOptions::default(),
+    );
     let (result, early) = run_interleaved(future, || {
         let canister = deployed(&env)[0];
         env.factory.borrow_mut().notify_deployment_complete(canister, canister, 77)

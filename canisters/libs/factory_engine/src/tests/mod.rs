@@ -12,7 +12,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 
-use crate::api::{BeginUploadArgs, FactoryConfig, FactoryInitArgs, UploadChunkArgs, UpgradeMetadata};
+use crate::api::{BeginUploadArgs, FactoryConfig, FactoryInitArgs, UpgradeMetadata, UploadChunkArgs};
 use crate::registry::wasm_meta::test_modules::gzip;
 use crate::testing::{block_on, FakeRuntime};
 use crate::{Caller, ContractKindSpec, Factory};
@@ -122,8 +122,21 @@ impl Env {
         Ok(module)
     }
 
-    pub fn deploy(&self, caller: Caller, owner: Principal, args: TestArgs, options: DeployOptions) -> Result<Principal, FleetError> {
-        block_on(crate::deploy::create_contract::<TestKind, _, _>(&self.rt, &self.factory, caller, owner, args, options))
+    pub fn deploy(
+        &self,
+        caller: Caller,
+        owner: Principal,
+        args: TestArgs,
+        options: DeployOptions,
+    ) -> Result<Principal, FleetError> {
+        block_on(crate::deploy::create_contract::<TestKind, _, _>(
+            &self.rt,
+            &self.factory,
+            caller,
+            owner,
+            args,
+            options,
+        ))
     }
 
     /// Reopens the factory over the same stable memory, as `post_upgrade` does.
@@ -146,7 +159,11 @@ pub fn fleet_wasm_random(kind: &str, version: &str, size: usize) -> Vec<u8> {
         })
         .collect();
     crate::registry::wasm_meta::test_modules::wasm_with_sections(
-        &[("icp:public fleet:kind", kind.as_bytes()), ("icp:public fleet:version", version.as_bytes()), ("noise", &noise)],
+        &[
+            ("icp:public fleet:kind", kind.as_bytes()),
+            ("icp:public fleet:version", version.as_bytes()),
+            ("noise", &noise),
+        ],
         0,
     )
 }
