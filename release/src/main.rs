@@ -23,6 +23,9 @@ enum Command {
     Build(commands::build::BuildArgs),
     /// Check that the `.did` file of every canister crate exists and type-checks.
     CheckDid(commands::check_did::CheckDidArgs),
+    /// Build every canister, then run the whole fleet end to end on the in-process emulator: deploy, wire up, publish,
+    /// pay and deploy, refusals, refund, upgrade every canister, check the books.
+    Rehearse(commands::rehearse::RehearseArgs),
 }
 
 fn main() -> ExitCode {
@@ -30,6 +33,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Build(args) => commands::build::run(args),
         Command::CheckDid(args) => commands::check_did::run(args),
+        Command::Rehearse(args) => commands::rehearse::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

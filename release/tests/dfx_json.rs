@@ -34,7 +34,7 @@ fn every_dfx_canister_is_a_custom_canister_built_by_release() {
         assert_eq!(canister["type"], "custom", "{name}");
         assert_eq!(
             canister["build"],
-            format!("cargo run -p release -- build --canister {wasm_of}"),
+            format!("cargo run -p release --no-default-features -- build --canister {wasm_of}"),
             "{name}"
         );
         assert_eq!(

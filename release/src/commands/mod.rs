@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod check_did;
+pub mod rehearse;
 
 use release::workspace::FleetWorkspace;
 use std::path::PathBuf;

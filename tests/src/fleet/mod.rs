@@ -51,6 +51,23 @@ impl FleetWasm {
     }
 }
 
+impl FleetWasm {
+    /// Reads `<dir>/<name>.wasm.gz` for every fleet canister, as `release build` writes them.
+    pub fn from_dir(dir: &std::path::Path) -> Result<Self> {
+        let load = |name: &str| {
+            let path = dir.join(format!("{name}.wasm.gz"));
+            std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
+        };
+        Ok(Self {
+            token: load("token")?,
+            audit_storage: load("audit_storage")?,
+            invoice_storage: load("invoice_storage")?,
+            backend: load("backend")?,
+            token_factory: load("token_factory")?,
+        })
+    }
+}
+
 /// Named principals of the rehearsal: self-authenticating ids derived from a fixed name, so runs are reproducible.
 pub fn user(name: &str) -> Principal {
     Principal::self_authenticating(format!("fleet-rehearsal/{name}").as_bytes())
