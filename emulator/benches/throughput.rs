@@ -110,8 +110,13 @@ fn main() {
     let started = Instant::now();
     pic.update_call(large, controller, "grow_scratch", grow).expect("grow 1 GiB");
     let last_page = ONE_GIB_IN_PAGES * 65_536 - 8;
-    pic.update_call(large, controller, "write_scratch", encode_args((last_page, b"the end!".to_vec())).expect("encode"))
-        .expect("write the last page");
+    pic.update_call(
+        large,
+        controller,
+        "write_scratch",
+        encode_args((last_page, b"the end!".to_vec())).expect("encode"),
+    )
+    .expect("write the last page");
     println!("growing stable memory by 1 GiB: {:?}", started.elapsed());
 
     let warm = install(&pic, &wasm, controller);

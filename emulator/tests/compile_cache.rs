@@ -23,7 +23,6 @@ fn a_module_is_compiled_once_per_hash() {
     Probe::install(&other);
     assert_eq!(emulator::wasm::compiled_module_count(), compiled_once, "same hash, no new compile");
 
-    pic.upgrade_canister(first.id, probe_wasm_variant("other hash"), no_lifecycle_arg(), Some(controller()))
-        .unwrap();
+    pic.upgrade_canister(first.id, probe_wasm_variant("other hash"), no_lifecycle_arg(), Some(controller())).unwrap();
     assert_eq!(emulator::wasm::compiled_module_count(), compiled_once + 1, "a new hash compiles once");
 }

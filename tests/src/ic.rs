@@ -19,9 +19,9 @@ mod backend {
 mod backend {
     pub use pocket_ic::common::rest::{BlobCompression, RawEffectivePrincipal, RawMessageId};
     pub use pocket_ic::{
-        query_candid, query_candid_as, update_candid, update_candid_as, with_candid, CanisterId,
-        CanisterInstallMode, CanisterLogRecord, CanisterSettings, CanisterStatusResult, ErrorCode, PocketIc,
-        PocketIcBuilder, RejectCode, RejectResponse, Snapshot, Time,
+        query_candid, query_candid_as, update_candid, update_candid_as, with_candid, CanisterId, CanisterInstallMode,
+        CanisterLogRecord, CanisterSettings, CanisterStatusResult, ErrorCode, PocketIc, PocketIcBuilder, RejectCode,
+        RejectResponse, Snapshot, Time,
     };
     /// Which backend this build runs on.
     pub const BACKEND: &str = "pocket-ic";

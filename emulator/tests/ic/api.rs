@@ -126,7 +126,7 @@ fn stable_memory_can_be_read_and_written_from_the_test() {
         source.increment();
     }
     let bytes = pic.get_stable_memory(source.id);
-    assert!(!bytes.is_empty() && bytes.len() % 65536 == 0, "stable memory is whole pages: {}", bytes.len());
+    assert!(!bytes.is_empty() && bytes.len().is_multiple_of(65536), "stable memory is whole pages: {}", bytes.len());
 
     let copy = Probe::install(&pic);
     pic.set_stable_memory(copy.id, bytes.clone(), BlobCompression::NoCompression);

@@ -3,7 +3,10 @@
 
 use crate::support::*;
 use emulator::management_types::InstallCodeArgs;
-use emulator::{CanisterInstallMode, ErrorCode, PocketIc, Principal, RawEffectivePrincipal, RawMessageId, RejectCode, RejectResponse};
+use emulator::{
+    CanisterInstallMode, ErrorCode, PocketIc, Principal, RawEffectivePrincipal, RawMessageId, RejectCode,
+    RejectResponse,
+};
 
 fn install_code(pic: &PocketIc, id: Principal, wasm: Vec<u8>) -> Result<(), RejectResponse> {
     let args = InstallCodeArgs {
@@ -147,10 +150,7 @@ fn a_malformed_management_call_says_what_is_wrong() {
     assert!(err.reject_message.contains("no_such_management_method"), "{err:?}");
 
     // From a canister, the same garbage comes back as a reject, not a trap of the caller.
-    let reject = probe
-        .call(CallRequest::new(management, "canister_status", b"garbage".to_vec()))
-        .unwrap()
-        .unwrap_err();
+    let reject = probe.call(CallRequest::new(management, "canister_status", b"garbage".to_vec())).unwrap().unwrap_err();
     assert_eq!(reject.code, 4, "{reject:?}");
     assert!(probe.module_hash().is_some());
 }

@@ -20,7 +20,10 @@ fn install_code(
 }
 
 fn upgrade_mode(skip_pre_upgrade: bool) -> CanisterInstallMode {
-    CanisterInstallMode::Upgrade(Some(UpgradeFlags { skip_pre_upgrade: Some(skip_pre_upgrade), wasm_memory_persistence: None }))
+    CanisterInstallMode::Upgrade(Some(UpgradeFlags {
+        skip_pre_upgrade: Some(skip_pre_upgrade),
+        wasm_memory_persistence: None,
+    }))
 }
 
 fn trap_with(message: &str) -> Vec<u8> {
@@ -84,9 +87,8 @@ fn a_trap_in_pre_upgrade_fails_the_upgrade_and_leaves_the_old_code_running() {
     probe.increment();
     let () = probe.update("set_trap_in_pre_upgrade", (true,)).unwrap();
 
-    let err = pic
-        .upgrade_canister(probe.id, probe_wasm_variant("v2"), no_lifecycle_arg(), Some(controller()))
-        .unwrap_err();
+    let err =
+        pic.upgrade_canister(probe.id, probe_wasm_variant("v2"), no_lifecycle_arg(), Some(controller())).unwrap_err();
     assert_eq!(err.reject_code, RejectCode::CanisterError);
     assert_eq!(err.error_code, ErrorCode::CanisterCalledTrap, "{err:?}");
     assert!(err.reject_message.contains("pre_upgrade trapped on request"), "{}", err.reject_message);
@@ -136,13 +138,9 @@ fn install_on_a_non_empty_canister_is_refused() {
     let pic = new_pic();
     let probe = Probe::install(&pic);
     probe.increment();
-    let err = install_code(&pic, probe.id, CanisterInstallMode::Install, probe_wasm(), no_lifecycle_arg())
-        .unwrap_err();
+    let err = install_code(&pic, probe.id, CanisterInstallMode::Install, probe_wasm(), no_lifecycle_arg()).unwrap_err();
     assert_eq!(err.reject_code, RejectCode::CanisterError, "{err:?}");
-    assert!(
-        matches!(err.error_code, ErrorCode::CanisterNonEmpty | ErrorCode::CanisterAlreadyInstalled),
-        "{err:?}"
-    );
+    assert!(matches!(err.error_code, ErrorCode::CanisterNonEmpty | ErrorCode::CanisterAlreadyInstalled), "{err:?}");
     assert_eq!(probe.counters().stable, 1, "nothing changed");
 }
 

@@ -25,7 +25,8 @@ fn a_canister_creates_a_canister_paying_the_fee_and_the_cycles_it_attaches() {
     assert!(spent > cycles, "the parent paid the cycles and the creation fee: spent {spent}");
     let status: CanisterStatusResult = {
         let record = CanisterIdRecord { canister_id: child };
-        let reply = parent.call(CallRequest::new(Principal::management_canister(), "canister_status", encode((record,))));
+        let reply =
+            parent.call(CallRequest::new(Principal::management_canister(), "canister_status", encode((record,))));
         decode::<(CanisterStatusResult,)>(&reply.unwrap().unwrap().bytes).0
     };
     assert_eq!(status.module_hash, None);

@@ -30,15 +30,12 @@ pub fn canister_wasm(target_dir: &Path, krate: &CanisterCrate) -> Vec<u8> {
     static CACHE: OnceLock<Mutex<HashMap<String, Vec<u8>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     // Held while building so that parallel tests of one process build a crate once.
-    let mut cache = cache
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut cache = cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(bytes) = cache.get(krate.canister) {
         return bytes.clone();
     }
     let path = locate_or_build(target_dir, krate);
-    let bytes =
-        std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     cache.insert(krate.canister.to_string(), bytes.clone());
     bytes
 }
@@ -50,10 +47,7 @@ fn locate_or_build(target_dir: &Path, krate: &CanisterCrate) -> PathBuf {
         if path.is_file() {
             return path;
         }
-        panic!(
-            "FLEET_WASM_DIR is set but {} does not exist",
-            path.display()
-        );
+        panic!("FLEET_WASM_DIR is set but {} does not exist", path.display());
     }
     let released = target_dir.join("canisters").join(&file);
     if released.is_file() && !is_stale(&released, krate.source_dir) {
@@ -64,42 +58,20 @@ fn locate_or_build(target_dir: &Path, krate: &CanisterCrate) -> PathBuf {
 
 fn build(target_dir: &Path, package: &str) -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .find(|dir| is_workspace_root(dir));
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().find(|dir| is_workspace_root(dir));
     let mut command = Command::new(cargo);
     command
-        .args([
-            "build",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--profile",
-            "canister",
-            "-p",
-            package,
-        ])
+        .args(["build", "--target", "wasm32-unknown-unknown", "--profile", "canister", "-p", package])
         .arg("--target-dir")
         .arg(target_dir);
     if let Some(root) = workspace {
         command.current_dir(root);
     }
-    let status = command
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run cargo to build {package}: {e}"));
-    assert!(
-        status.success(),
-        "building {package} for wasm32-unknown-unknown failed ({status})"
-    );
+    let status = command.status().unwrap_or_else(|e| panic!("cannot run cargo to build {package}: {e}"));
+    assert!(status.success(), "building {package} for wasm32-unknown-unknown failed ({status})");
     let lib_name = package.replace('-', "_");
-    let path = target_dir
-        .join("wasm32-unknown-unknown")
-        .join("canister")
-        .join(format!("{lib_name}.wasm"));
-    assert!(
-        path.is_file(),
-        "cargo built {package} but {} is missing",
-        path.display()
-    );
+    let path = target_dir.join("wasm32-unknown-unknown").join("canister").join(format!("{lib_name}.wasm"));
+    assert!(path.is_file(), "cargo built {package} but {} is missing", path.display());
     path
 }
 
@@ -119,11 +91,7 @@ fn newest_modification(dir: &Path) -> Option<SystemTime> {
     let mut newest = modified(dir);
     for entry in std::fs::read_dir(dir).ok()?.flatten() {
         let path = entry.path();
-        let time = if path.is_dir() {
-            newest_modification(&path)
-        } else {
-            modified(&path)
-        };
+        let time = if path.is_dir() { newest_modification(&path) } else { modified(&path) };
         newest = newest.max(time);
     }
     newest
