@@ -8,6 +8,8 @@
 
 mod messages;
 mod round;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 

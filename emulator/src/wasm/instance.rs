@@ -8,7 +8,7 @@ use std::sync::Arc;
 use wasmtime::{Global, Instance, Memory, Store, Table, Trap, TypedFunc, Val};
 
 use super::engine::{engine, CompiledModule};
-use super::rewrite::{DIRTY_MEMORY_EXPORT, GLOBAL_EXPORT_PREFIX, START_EXPORT, TABLE_EXPORT};
+use super::rewrite::{DIRTY_MEMORY_EXPORT, GLOBAL_EXPORT_PREFIX, MEMORY_EXPORT, START_EXPORT, TABLE_EXPORT};
 use crate::state::GlobalValue;
 use crate::system_api::{ApiState, Host, HostTrap};
 
@@ -61,11 +61,7 @@ impl LiveInstance {
         let mut store = Store::new(engine(), Host::new(heap_limit));
         store.limiter(|host| host as &mut dyn wasmtime::ResourceLimiter);
         let instance = module.pre.instantiate(&mut store).map_err(|e| format!("instantiation failed: {e:#}"))?;
-        let memory = instance.get_memory(&mut store, "memory").or_else(|| {
-            // A module may export its memory under another name, or not at all.
-            instance.exports(&mut store).find_map(|e| e.into_memory()).filter(|_| module.info.has_memory)
-        });
-        let memory = if module.info.has_memory { memory.or_else(|| first_memory(&instance, &mut store)) } else { None };
+        let memory = instance.get_memory(&mut store, MEMORY_EXPORT);
         let dirty_memory = instance.get_memory(&mut store, DIRTY_MEMORY_EXPORT);
         let table = instance.get_table(&mut store, TABLE_EXPORT);
         let globals = (0..module.info.globals.len())
@@ -231,11 +227,6 @@ impl LiveInstance {
     pub fn remaining_fuel(&self) -> u64 {
         self.store.get_fuel().unwrap_or(0)
     }
-}
-
-fn first_memory(instance: &Instance, store: &mut Store<Host>) -> Option<Memory> {
-    let exports: Vec<_> = instance.exports(&mut *store).filter_map(|e| e.into_memory()).collect();
-    exports.into_iter().next()
 }
 
 fn classify(error: wasmtime::Error) -> ExecError {

@@ -16,6 +16,8 @@ use walrus::{FunctionId, LocalId, MemoryId, Module, ValType};
 pub const TABLE_EXPORT: &str = "__emu_table";
 pub const START_EXPORT: &str = "__emu_start";
 pub const DIRTY_MEMORY_EXPORT: &str = "__emu_dirty";
+/// The canister's own memory, exported under a fixed name whatever the module calls it.
+pub const MEMORY_EXPORT: &str = "__emu_memory";
 pub const GLOBAL_EXPORT_PREFIX: &str = "__emu_global_";
 pub const HOST_MODULE: &str = "__emu";
 /// Bytes per tracked page.
@@ -87,6 +89,7 @@ pub fn rewrite(wasm: &[u8]) -> Result<(Vec<u8>, ModuleInfo), String> {
             return Err("Wasm module imports its memory".into());
         }
         info.has_memory = true;
+        module.exports.add(MEMORY_EXPORT, id);
     }
 
     if let Some(table) = module.tables.iter().next().map(|t| t.id()) {

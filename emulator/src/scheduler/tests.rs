@@ -1,0 +1,150 @@
+//! Scheduler behaviour on two hand-built canisters (no canister toolchain needed):
+//! - `sender.send(callee)` performs three calls `callee.log([i])` for i = 0, 1, 2 in one execution, then replies;
+//! - `logger.log([b])` appends the byte to its stable memory; `logger.log_then_trap` does the same, then traps.
+
+use candid::Principal;
+use ic_management_canister_types::CanisterInstallMode;
+use walrus::ir::{BinaryOp, MemArg, StoreKind, Value};
+use walrus::{ConstExpr, DataKind, ElementItems, ElementKind, FunctionBuilder, FunctionId, Module, RefType, ValType};
+
+use crate::errors::ErrorCode;
+use crate::state::{Subnet, SubnetConfig, DEFAULT_PROVISIONAL_CYCLES};
+
+fn import(m: &mut Module, name: &str, params: &[ValType], results: &[ValType]) -> FunctionId {
+    let ty = m.types.add(params, results);
+    m.add_import_func("ic0", name, ty).0
+}
+
+fn export(m: &mut Module, name: &str, build: impl FnOnce(&mut walrus::InstrSeqBuilder)) {
+    let mut f = FunctionBuilder::new(&mut m.types, &[], &[]);
+    build(&mut f.func_body());
+    let id = f.finish(vec![], &mut m.funcs);
+    m.exports.add(name, id);
+}
+
+fn sender_module() -> Vec<u8> {
+    use ValType::I32;
+    let mut m = Module::default();
+    let arg_size = import(&mut m, "msg_arg_data_size", &[], &[I32]);
+    let arg_copy = import(&mut m, "msg_arg_data_copy", &[I32, I32, I32], &[]);
+    let call_new = import(&mut m, "call_new", &[I32; 8], &[]);
+    let append = import(&mut m, "call_data_append", &[I32, I32], &[]);
+    let perform = import(&mut m, "call_perform", &[], &[I32]);
+    let reply = import(&mut m, "msg_reply", &[], &[]);
+    let mem = m.memories.add_local(false, false, 1, None, None);
+    m.data.add(DataKind::Active { memory: mem, offset: ConstExpr::Value(Value::I32(100)) }, b"log".to_vec());
+    let env = m.locals.add(I32);
+    let mut cb = FunctionBuilder::new(&mut m.types, &[I32], &[]);
+    cb.func_body();
+    let callback = cb.finish(vec![env], &mut m.funcs);
+    let table = m.tables.add_local(false, 1, Some(1), RefType::FUNCREF);
+    m.elements.add(
+        ElementKind::Active { table, offset: ConstExpr::Value(Value::I32(0)) },
+        ElementItems::Functions(vec![callback]),
+    );
+    export(&mut m, "canister_update send", |body| {
+        body.i32_const(0).i32_const(0).call(arg_size).call(arg_copy);
+        for i in 0..3 {
+            body.i32_const(200).i32_const(i).store(mem, StoreKind::I32_8 { atomic: false }, MemArg { align: 0, offset: 0 });
+            body.i32_const(0).call(arg_size).i32_const(100).i32_const(3);
+            body.i32_const(0).i32_const(0).i32_const(0).i32_const(0).call(call_new);
+            body.i32_const(200).i32_const(1).call(append);
+            body.call(perform).drop();
+        }
+        body.call(reply);
+    });
+    m.emit_wasm()
+}
+
+fn logger_module() -> Vec<u8> {
+    use ValType::{I32, I64};
+    let mut m = Module::default();
+    let arg_copy = import(&mut m, "msg_arg_data_copy", &[I32, I32, I32], &[]);
+    let grow = import(&mut m, "stable64_grow", &[I64], &[I64]);
+    let write = import(&mut m, "stable64_write", &[I64, I64, I64], &[]);
+    let reply = import(&mut m, "msg_reply", &[], &[]);
+    let mem = m.memories.add_local(false, false, 1, None, None);
+    let count = m.globals.add_local(I32, true, false, ConstExpr::Value(Value::I32(0)));
+    let log = |body: &mut walrus::InstrSeqBuilder| {
+        body.global_get(count).unop(walrus::ir::UnaryOp::I32Eqz).if_else(
+            None,
+            |then| {
+                then.i64_const(1).call(grow).drop();
+            },
+            |_| {},
+        );
+        body.i32_const(0).i32_const(0).i32_const(1).call(arg_copy);
+        body.global_get(count).unop(walrus::ir::UnaryOp::I64ExtendUI32).i64_const(0).i64_const(1).call(write);
+        body.global_get(count).i32_const(1).binop(BinaryOp::I32Add).global_set(count);
+        body.call(reply);
+    };
+    export(&mut m, "canister_update log", log);
+    export(&mut m, "canister_update log_then_trap", |body| {
+        log(body);
+        body.unreachable();
+    });
+    let _ = mem;
+    m.emit_wasm()
+}
+
+fn subnet_with(modules: &[Vec<u8>]) -> (Subnet, Vec<Principal>) {
+    let mut subnet = Subnet::new(1_000, 0, SubnetConfig::default());
+    let mut ids = Vec::new();
+    for wasm in modules {
+        let id = subnet.create_canister_entry(None, vec![Principal::anonymous()], DEFAULT_PROVISIONAL_CYCLES).unwrap();
+        subnet.install_code(id, CanisterInstallMode::Install, wasm, &[], Principal::anonymous()).unwrap();
+        ids.push(id);
+    }
+    (subnet, ids)
+}
+
+fn stable_prefix(subnet: &Subnet, id: &Principal, n: usize) -> Vec<u8> {
+    subnet.canister(id).unwrap().stable.to_vec().into_iter().take(n).collect()
+}
+
+#[test]
+fn calls_between_a_pair_of_canisters_arrive_in_order() {
+    let (mut subnet, ids) = subnet_with(&[sender_module(), logger_module()]);
+    let (sender, logger) = (ids[0], ids[1]);
+    let first = subnet.submit_ingress(sender, Principal::anonymous(), "send", logger.as_slice().to_vec()).unwrap();
+    let second = subnet.submit_ingress(sender, Principal::anonymous(), "send", logger.as_slice().to_vec()).unwrap();
+    assert_eq!(subnet.await_ingress(first), Ok(Vec::new()));
+    assert_eq!(subnet.await_ingress(second), Ok(Vec::new()));
+    subnet.tick();
+    assert_eq!(stable_prefix(&subnet, &logger, 6), vec![0, 1, 2, 0, 1, 2]);
+    assert_eq!(subnet.scheduler.contexts.len(), 0, "every call context is closed");
+    assert_eq!(subnet.scheduler.callbacks.len(), 0, "every callback ran");
+}
+
+#[test]
+fn a_trapping_update_keeps_neither_stable_writes_nor_globals() {
+    let (mut subnet, ids) = subnet_with(&[logger_module()]);
+    let logger = ids[0];
+    let ok = subnet.submit_ingress(logger, Principal::anonymous(), "log", vec![7]).unwrap();
+    assert!(subnet.await_ingress(ok).is_ok());
+    let trap = subnet.submit_ingress(logger, Principal::anonymous(), "log_then_trap", vec![8]).unwrap();
+    let reject = subnet.await_ingress(trap).unwrap_err();
+    assert_eq!(reject.error_code, ErrorCode::CanisterTrapped);
+    let ok = subnet.submit_ingress(logger, Principal::anonymous(), "log", vec![9]).unwrap();
+    assert!(subnet.await_ingress(ok).is_ok());
+    // The trapped message neither wrote byte 1 nor advanced the counter global.
+    assert_eq!(stable_prefix(&subnet, &logger, 3), vec![7, 9, 0]);
+    assert_eq!(subnet.canister(&logger).unwrap().version, 3, "install + two committed updates");
+}
+
+#[test]
+fn a_round_respects_its_execution_budget() {
+    let config = SubnetConfig { max_executions_per_round: 1, ..SubnetConfig::default() };
+    let (mut subnet, ids) = subnet_with(&[sender_module(), logger_module()]);
+    subnet.config = config;
+    let (sender, logger) = (ids[0], ids[1]);
+    subnet.submit_ingress(sender, Principal::anonymous(), "send", logger.as_slice().to_vec()).unwrap();
+    subnet.tick();
+    assert_eq!(subnet.scheduler.queue.len(), 3, "send ran, its three calls wait for the next round");
+    let version = |subnet: &Subnet| subnet.canister(&logger).unwrap().version;
+    assert_eq!(version(&subnet), 1, "only installed so far");
+    subnet.tick();
+    assert_eq!(version(&subnet), 2, "one call per round");
+    subnet.tick();
+    assert_eq!(version(&subnet), 3);
+}
