@@ -34,9 +34,9 @@ pub use pic::{
 };
 pub use state::CanisterId;
 
+/// The whole records crate, for tests that need the other management types.
+pub use ic_management_canister_types as management_types;
 /// The records pocket-ic re-exports from `ic-management-canister-types`.
 pub use ic_management_canister_types::{
     CanisterInstallMode, CanisterLogRecord, CanisterSettings, CanisterStatusResult, EnvironmentVariable, Snapshot,
 };
-/// The whole records crate, for tests that need the other management types.
-pub use ic_management_canister_types as management_types;

@@ -210,9 +210,9 @@ impl PocketIc {
         let Ok(id) = parse_message_id(&message_id) else { return IngressStatusResult::NotAvailable };
         let subnet = self.subnet();
         match (subnet.ingress_result(id), subnet.ingress_sender(id)) {
-            (Some(_), Some(sender)) if sender != caller => IngressStatusResult::Forbidden(format!(
-                "The user {caller} is not the sender {sender} of the message"
-            )),
+            (Some(_), Some(sender)) if sender != caller => {
+                IngressStatusResult::Forbidden(format!("The user {caller} is not the sender {sender} of the message"))
+            }
             (Some(result), _) => IngressStatusResult::Success(result),
             (None, _) => IngressStatusResult::NotAvailable,
         }

@@ -113,7 +113,7 @@ impl Subnet {
         flags: Option<UpgradeFlags>,
     ) -> Result<(), RejectResponse> {
         let skip_pre_upgrade = flags.as_ref().and_then(|f| f.skip_pre_upgrade).unwrap_or(false);
-        let persistence = flags.as_ref().and_then(|f| f.wasm_memory_persistence.clone());
+        let persistence = flags.as_ref().and_then(|f| f.wasm_memory_persistence);
         let limit = self.config.install_instruction_limit;
         let heap_limit = self.heap_limit(&canister_id);
         let canister = self.canister_mut(&canister_id).expect("checked by install_code");
@@ -244,13 +244,8 @@ impl Subnet {
     /// Rejects every call context of the canister that still owes a response and marks them deleted, so their
     /// callbacks never run (responses still refund cycles).
     fn reject_open_contexts(&mut self, canister_id: CanisterId, message: &str) {
-        let ids: Vec<ContextId> = self
-            .scheduler
-            .contexts
-            .iter()
-            .filter(|(_, c)| c.canister == canister_id)
-            .map(|(id, _)| *id)
-            .collect();
+        let ids: Vec<ContextId> =
+            self.scheduler.contexts.iter().filter(|(_, c)| c.canister == canister_id).map(|(id, _)| *id).collect();
         for id in ids {
             let Some(context) = self.scheduler.contexts.get_mut(&id) else { continue };
             context.deleted = true;
@@ -276,13 +271,8 @@ impl Subnet {
     }
 
     fn reject_open_contexts_of_deleted(&mut self, canister_id: CanisterId) {
-        let ids: Vec<ContextId> = self
-            .scheduler
-            .contexts
-            .iter()
-            .filter(|(_, c)| c.canister == canister_id)
-            .map(|(id, _)| *id)
-            .collect();
+        let ids: Vec<ContextId> =
+            self.scheduler.contexts.iter().filter(|(_, c)| c.canister == canister_id).map(|(id, _)| *id).collect();
         for id in ids {
             if let Some(context) = self.scheduler.contexts.get(&id) {
                 if !context.responded && !matches!(context.origin, CallOrigin::System) {
@@ -314,7 +304,11 @@ impl Subnet {
     }
 
     /// Restores code and memories from a snapshot (fresh instance from the cached module); bumps the version.
-    pub fn load_memory_snapshot(&mut self, canister_id: CanisterId, snapshot: &MemorySnapshot) -> Result<(), RejectResponse> {
+    pub fn load_memory_snapshot(
+        &mut self,
+        canister_id: CanisterId,
+        snapshot: &MemorySnapshot,
+    ) -> Result<(), RejectResponse> {
         let heap_limit = self.heap_limit(&canister_id);
         let Some(canister) = self.canister_mut(&canister_id) else {
             return Err(RejectResponse::canister_not_found(canister_id));

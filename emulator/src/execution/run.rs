@@ -87,7 +87,9 @@ impl RunResult {
 pub fn error_reject(canister_id: CanisterId, error: &ExecError, limit: u64) -> RejectResponse {
     match error {
         ExecError::Host(HostTrap::CalledTrap(message)) => RejectResponse::called_trap(canister_id, message),
-        ExecError::Host(HostTrap::ContractViolation(message)) => RejectResponse::contract_violation(canister_id, message),
+        ExecError::Host(HostTrap::ContractViolation(message)) => {
+            RejectResponse::contract_violation(canister_id, message)
+        }
         ExecError::Host(HostTrap::Trapped(message)) | ExecError::Wasm(message) => {
             RejectResponse::trapped(canister_id, message)
         }

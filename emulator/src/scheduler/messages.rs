@@ -175,8 +175,12 @@ impl Subnet {
         if let Err(error) = &outcome.result {
             failure = Some(error_reject(canister_id, error, limit));
             if let Some(cleanup) = callback.cleanup {
-                let mut args =
-                    RunArgs::new(EntryKind::Cleanup, Entry::Callback { fun: cleanup.fun, env: cleanup.env }, caller, limit);
+                let mut args = RunArgs::new(
+                    EntryKind::Cleanup,
+                    Entry::Callback { fun: cleanup.fun, env: cleanup.env },
+                    caller,
+                    limit,
+                );
                 args.call_context_instructions = call_context_instructions;
                 // The cleanup's own changes are kept unless it traps; it cannot respond or call.
                 let _ = self.run(canister_id, args, Persist::Commit);
@@ -187,7 +191,12 @@ impl Subnet {
 
     /// Applies an execution's effects to its call context: performed calls become requests with callbacks, a
     /// response is routed, a context that can no longer respond is rejected, a finished context is closed.
-    pub(crate) fn after_execution(&mut self, context_id: ContextId, outcome: RunResult, failure: Option<RejectResponse>) {
+    pub(crate) fn after_execution(
+        &mut self,
+        context_id: ContextId,
+        outcome: RunResult,
+        failure: Option<RejectResponse>,
+    ) {
         let now = self.time_nanos;
         let Some(context) = self.scheduler.contexts.get_mut(&context_id) else { return };
         let canister_id = context.canister;

@@ -99,7 +99,8 @@ impl Subnet {
                 instructions: 0,
             });
             let limit = self.config.update_instruction_limit;
-            let args = RunArgs::new(EntryKind::SystemTask, Entry::Export(export), Principal::management_canister(), limit);
+            let args =
+                RunArgs::new(EntryKind::SystemTask, Entry::Export(export), Principal::management_canister(), limit);
             let outcome = self.run(canister_id, args, Persist::Commit);
             self.after_execution(context, outcome, None);
         }
@@ -136,7 +137,13 @@ impl Subnet {
         Ok(id)
     }
 
-    fn inspect_message(&mut self, id: CanisterId, sender: Principal, method: &str, payload: &[u8]) -> Result<(), RejectResponse> {
+    fn inspect_message(
+        &mut self,
+        id: CanisterId,
+        sender: Principal,
+        method: &str,
+        payload: &[u8],
+    ) -> Result<(), RejectResponse> {
         let Some(canister) = self.canister(&id) else { return Err(RejectResponse::canister_not_found(id)) };
         let Some(code) = canister.code.as_ref() else { return Err(RejectResponse::wasm_module_not_found(id)) };
         let info = &code.module.info;
@@ -144,7 +151,8 @@ impl Subnet {
             return Ok(());
         }
         let limit = INSPECT_MESSAGE_INSTRUCTION_LIMIT;
-        let mut args = RunArgs::new(EntryKind::InspectMessage, Entry::Export("canister_inspect_message"), sender, limit);
+        let mut args =
+            RunArgs::new(EntryKind::InspectMessage, Entry::Export("canister_inspect_message"), sender, limit);
         args.arg = payload.to_vec();
         args.method_name = method.to_string();
         let outcome = self.run(id, args, Persist::Discard);
@@ -259,15 +267,19 @@ impl Subnet {
             )
             .uncertified());
         }
-        let args: Args = candid::decode_one(payload)
-            .map_err(|e| RejectResponse::invalid_management_payload(e).uncertified())?;
+        let args: Args =
+            candid::decode_one(payload).map_err(|e| RejectResponse::invalid_management_payload(e).uncertified())?;
         let canister_log_records = self.fetch_logs(args.canister_id, sender)?;
         candid::encode_one(Logs { canister_log_records })
             .map_err(|e| RejectResponse::invalid_management_payload(e).uncertified())
     }
 
     /// Canister logs, if `sender` may read them under the canister's log visibility.
-    pub(crate) fn fetch_logs(&self, canister_id: CanisterId, sender: Principal) -> Result<Vec<CanisterLogRecord>, RejectResponse> {
+    pub(crate) fn fetch_logs(
+        &self,
+        canister_id: CanisterId,
+        sender: Principal,
+    ) -> Result<Vec<CanisterLogRecord>, RejectResponse> {
         let Some(canister) = self.canister(&canister_id) else {
             return Err(RejectResponse::canister_not_found(canister_id).uncertified());
         };

@@ -45,7 +45,11 @@ fn sender_module() -> Vec<u8> {
     export(&mut m, "canister_update send", |body| {
         body.i32_const(0).i32_const(0).call(arg_size).call(arg_copy);
         for i in 0..3 {
-            body.i32_const(200).i32_const(i).store(mem, StoreKind::I32_8 { atomic: false }, MemArg { align: 0, offset: 0 });
+            body.i32_const(200).i32_const(i).store(
+                mem,
+                StoreKind::I32_8 { atomic: false },
+                MemArg { align: 0, offset: 0 },
+            );
             body.i32_const(0).call(arg_size).i32_const(100).i32_const(3);
             body.i32_const(0).i32_const(0).i32_const(0).i32_const(0).call(call_new);
             body.i32_const(200).i32_const(1).call(append);

@@ -146,14 +146,18 @@ fn link_cycles(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
     linker.func_wrap("ic0", "msg_cycles_refunded", |mut c: Ctx<'_>| -> HostResult<i64> {
         Ok(api(&mut c, RT | RY, "msg_cycles_refunded")?.cycles_refunded.min(u64::MAX as u128) as i64)
     })?;
-    linker.func_wrap("ic0", "msg_cycles_accept128", |mut c: Ctx<'_>, high: i64, low: i64, dst: i32| -> HostResult<()> {
-        let a = api(&mut c, MSG_CYCLES, "msg_cycles_accept128")?;
-        let accepted = u128_from(high, low).min(a.cycles_available);
-        a.cycles_available -= accepted;
-        a.cycles_accepted += accepted;
-        a.balance += accepted;
-        write_u128(&mut c, u(dst), accepted, "msg_cycles_accept128")
-    })?;
+    linker.func_wrap(
+        "ic0",
+        "msg_cycles_accept128",
+        |mut c: Ctx<'_>, high: i64, low: i64, dst: i32| -> HostResult<()> {
+            let a = api(&mut c, MSG_CYCLES, "msg_cycles_accept128")?;
+            let accepted = u128_from(high, low).min(a.cycles_available);
+            a.cycles_available -= accepted;
+            a.cycles_accepted += accepted;
+            a.balance += accepted;
+            write_u128(&mut c, u(dst), accepted, "msg_cycles_accept128")
+        },
+    )?;
     linker.func_wrap("ic0", "msg_cycles_accept", |mut c: Ctx<'_>, max: i64| -> HostResult<i64> {
         let a = api(&mut c, MSG_CYCLES, "msg_cycles_accept")?;
         let accepted = (max as u64 as u128).min(a.cycles_available);
@@ -183,11 +187,15 @@ fn link_cycles(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
         a.balance -= burned;
         write_u128(&mut c, u(dst), burned, "cycles_burn128")
     })?;
-    linker.func_wrap("ic0", "cost_call", |mut c: Ctx<'_>, name_size: i64, payload_size: i64, dst: i32| -> HostResult<()> {
-        api(&mut c, ANY, "cost_call")?;
-        let cost = cycles::cost_call(name_size as u64, payload_size as u64);
-        write_u128(&mut c, u(dst), cost, "cost_call")
-    })?;
+    linker.func_wrap(
+        "ic0",
+        "cost_call",
+        |mut c: Ctx<'_>, name_size: i64, payload_size: i64, dst: i32| -> HostResult<()> {
+            api(&mut c, ANY, "cost_call")?;
+            let cost = cycles::cost_call(name_size as u64, payload_size as u64);
+            write_u128(&mut c, u(dst), cost, "cost_call")
+        },
+    )?;
     linker.func_wrap("ic0", "cost_create_canister", |mut c: Ctx<'_>, dst: i32| -> HostResult<()> {
         api(&mut c, ANY, "cost_create_canister")?;
         write_u128(&mut c, u(dst), cycles::CANISTER_CREATION_FEE, "cost_create_canister")
@@ -196,17 +204,25 @@ fn link_cycles(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
         api(&mut c, ANY, "cost_http_request")?;
         write_u128(&mut c, u(dst), cycles::cost_http_request(req as u64, res as u64), "cost_http_request")
     })?;
-    linker.func_wrap("ic0", "cost_http_request_v2", |mut c: Ctx<'_>, _src: i32, size: i32, dst: i32| -> HostResult<()> {
-        api(&mut c, ANY, "cost_http_request_v2")?;
-        write_u128(&mut c, u(dst), cycles::cost_http_request(u(size), 2_000_000), "cost_http_request_v2")
-    })?;
+    linker.func_wrap(
+        "ic0",
+        "cost_http_request_v2",
+        |mut c: Ctx<'_>, _src: i32, size: i32, dst: i32| -> HostResult<()> {
+            api(&mut c, ANY, "cost_http_request_v2")?;
+            write_u128(&mut c, u(dst), cycles::cost_http_request(u(size), 2_000_000), "cost_http_request_v2")
+        },
+    )?;
     // Threshold signatures are not emulated: report "unknown key" (error code 1) and a zero cost.
     for name in ["cost_sign_with_ecdsa", "cost_sign_with_schnorr", "cost_vetkd_derive_key"] {
-        linker.func_wrap("ic0", name, move |mut c: Ctx<'_>, _src: i32, _size: i32, _alg: i32, dst: i32| -> HostResult<i32> {
-            api(&mut c, ANY, name)?;
-            write_u128(&mut c, u(dst), 0, name)?;
-            Ok(1)
-        })?;
+        linker.func_wrap(
+            "ic0",
+            name,
+            move |mut c: Ctx<'_>, _src: i32, _size: i32, _alg: i32, dst: i32| -> HostResult<i32> {
+                api(&mut c, ANY, name)?;
+                write_u128(&mut c, u(dst), 0, name)?;
+                Ok(1)
+            },
+        )?;
     }
     Ok(())
 }

@@ -17,10 +17,14 @@ pub fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
     linker.func_wrap("ic0", "canister_self_size", |mut c: Ctx<'_>| -> HostResult<i32> {
         Ok(api(&mut c, STAR, "canister_self_size")?.canister_id.as_slice().len() as i32)
     })?;
-    linker.func_wrap("ic0", "canister_self_copy", |mut c: Ctx<'_>, dst: i32, off: i32, size: i32| -> HostResult<()> {
-        api(&mut c, STAR, "canister_self_copy")?;
-        copy_out(&mut c, u(dst), u(off), u(size), "canister_self_copy", |a| a.canister_id.as_slice())
-    })?;
+    linker.func_wrap(
+        "ic0",
+        "canister_self_copy",
+        |mut c: Ctx<'_>, dst: i32, off: i32, size: i32| -> HostResult<()> {
+            api(&mut c, STAR, "canister_self_copy")?;
+            copy_out(&mut c, u(dst), u(off), u(size), "canister_self_copy", |a| a.canister_id.as_slice())
+        },
+    )?;
     linker.func_wrap("ic0", "subnet_self_size", |mut c: Ctx<'_>| -> HostResult<i32> {
         Ok(api(&mut c, STAR, "subnet_self_size")?.subnet_id.as_slice().len() as i32)
     })?;
@@ -57,9 +61,11 @@ pub fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
     })?;
     linker.func_wrap("ic0", "in_replicated_execution", |mut c: Ctx<'_>| -> HostResult<i32> {
         let a = api(&mut c, ANY, "in_replicated_execution")?;
-        Ok(!matches!(a.kind, EntryKind::NonReplicatedQuery | EntryKind::CompositeQuery | EntryKind::InspectMessage) as i32)
+        Ok(!matches!(a.kind, EntryKind::NonReplicatedQuery | EntryKind::CompositeQuery | EntryKind::InspectMessage)
+            as i32)
     })?;
-    linker.func_wrap("ic0", "time", |mut c: Ctx<'_>| -> HostResult<i64> { Ok(api(&mut c, STAR, "time")?.time as i64) })?;
+    linker
+        .func_wrap("ic0", "time", |mut c: Ctx<'_>| -> HostResult<i64> { Ok(api(&mut c, STAR, "time")?.time as i64) })?;
     linker.func_wrap("ic0", "global_timer_set", |mut c: Ctx<'_>, timestamp: i64| -> HostResult<i64> {
         let a = api(&mut c, I | G | U | RY | RT | C | T, "global_timer_set")?;
         let previous = a.global_timer;
@@ -93,14 +99,19 @@ pub fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
         api(&mut c, NRQ | CQ, "data_certificate_size")?;
         violation("ic0.data_certificate_size: no data certificate is present (the emulator does not certify)")
     })?;
-    linker.func_wrap("ic0", "data_certificate_copy", |mut c: Ctx<'_>, _dst: i32, _off: i32, _size: i32| -> HostResult<()> {
-        api(&mut c, NRQ | CQ, "data_certificate_copy")?;
-        violation("ic0.data_certificate_copy: no data certificate is present (the emulator does not certify)")
-    })?;
+    linker.func_wrap(
+        "ic0",
+        "data_certificate_copy",
+        |mut c: Ctx<'_>, _dst: i32, _off: i32, _size: i32| -> HostResult<()> {
+            api(&mut c, NRQ | CQ, "data_certificate_copy")?;
+            violation("ic0.data_certificate_copy: no data certificate is present (the emulator does not certify)")
+        },
+    )?;
     linker.func_wrap("ic0", "debug_print", |mut c: Ctx<'_>, src: i32, size: i32| -> HostResult<()> {
         // Never traps: out-of-bounds or oversized messages are cut or replaced.
         let size = u(size).min(MAX_DEBUG_MESSAGE);
-        let bytes = read_heap(&mut c, u(src), size, "debug_print").unwrap_or_else(|_| b"(debug_print out of bounds)".to_vec());
+        let bytes =
+            read_heap(&mut c, u(src), size, "debug_print").unwrap_or_else(|_| b"(debug_print out of bounds)".to_vec());
         if let Some(a) = c.data_mut().api.as_mut() {
             a.logs.push(bytes);
         }

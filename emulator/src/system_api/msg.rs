@@ -13,10 +13,14 @@ pub fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
     linker.func_wrap("ic0", "msg_arg_data_size", |mut c: Ctx<'_>| -> HostResult<i32> {
         Ok(api(&mut c, ARG, "msg_arg_data_size")?.arg.len() as i32)
     })?;
-    linker.func_wrap("ic0", "msg_arg_data_copy", |mut c: Ctx<'_>, dst: i32, off: i32, size: i32| -> HostResult<()> {
-        api(&mut c, ARG, "msg_arg_data_copy")?;
-        copy_out(&mut c, u(dst), u(off), u(size), "msg_arg_data_copy", |a| &a.arg)
-    })?;
+    linker.func_wrap(
+        "ic0",
+        "msg_arg_data_copy",
+        |mut c: Ctx<'_>, dst: i32, off: i32, size: i32| -> HostResult<()> {
+            api(&mut c, ARG, "msg_arg_data_copy")?;
+            copy_out(&mut c, u(dst), u(off), u(size), "msg_arg_data_copy", |a| &a.arg)
+        },
+    )?;
     linker.func_wrap("ic0", "msg_caller_size", |mut c: Ctx<'_>| -> HostResult<i32> {
         Ok(api(&mut c, STAR, "msg_caller_size")?.caller.as_slice().len() as i32)
     })?;
@@ -26,9 +30,10 @@ pub fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
     })?;
     // Sender info (ic0 1.1): the emulator has no signed sender info, so it is empty.
     const INFO: u32 = U | Q | CQ | RY | RT | C | F;
-    for (size_name, copy_name) in
-        [("msg_caller_info_data_size", "msg_caller_info_data_copy"), ("msg_caller_info_signer_size", "msg_caller_info_signer_copy")]
-    {
+    for (size_name, copy_name) in [
+        ("msg_caller_info_data_size", "msg_caller_info_data_copy"),
+        ("msg_caller_info_signer_size", "msg_caller_info_signer_copy"),
+    ] {
         linker.func_wrap("ic0", size_name, move |mut c: Ctx<'_>| -> HostResult<i32> {
             api(&mut c, INFO, size_name)?;
             Ok(0)
@@ -48,12 +53,16 @@ pub fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
         }
         Ok(a.reject_message.len() as i32)
     })?;
-    linker.func_wrap("ic0", "msg_reject_msg_copy", |mut c: Ctx<'_>, dst: i32, off: i32, size: i32| -> HostResult<()> {
-        if api(&mut c, RT, "msg_reject_msg_copy")?.reject_code == 0 {
-            return violation("ic0.msg_reject_msg_copy called without a reject");
-        }
-        copy_out(&mut c, u(dst), u(off), u(size), "msg_reject_msg_copy", |a| a.reject_message.as_bytes())
-    })?;
+    linker.func_wrap(
+        "ic0",
+        "msg_reject_msg_copy",
+        |mut c: Ctx<'_>, dst: i32, off: i32, size: i32| -> HostResult<()> {
+            if api(&mut c, RT, "msg_reject_msg_copy")?.reject_code == 0 {
+                return violation("ic0.msg_reject_msg_copy called without a reject");
+            }
+            copy_out(&mut c, u(dst), u(off), u(size), "msg_reject_msg_copy", |a| a.reject_message.as_bytes())
+        },
+    )?;
     linker.func_wrap("ic0", "msg_deadline", |mut c: Ctx<'_>| -> HostResult<i64> {
         Ok(api(&mut c, U | Q | CQ | RY | RT, "msg_deadline")?.deadline as i64)
     })?;
@@ -92,10 +101,14 @@ pub fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
     linker.func_wrap("ic0", "msg_method_name_size", |mut c: Ctx<'_>| -> HostResult<i32> {
         Ok(api(&mut c, F, "msg_method_name_size")?.method_name.len() as i32)
     })?;
-    linker.func_wrap("ic0", "msg_method_name_copy", |mut c: Ctx<'_>, dst: i32, off: i32, size: i32| -> HostResult<()> {
-        api(&mut c, F, "msg_method_name_copy")?;
-        copy_out(&mut c, u(dst), u(off), u(size), "msg_method_name_copy", |a| a.method_name.as_bytes())
-    })?;
+    linker.func_wrap(
+        "ic0",
+        "msg_method_name_copy",
+        |mut c: Ctx<'_>, dst: i32, off: i32, size: i32| -> HostResult<()> {
+            api(&mut c, F, "msg_method_name_copy")?;
+            copy_out(&mut c, u(dst), u(off), u(size), "msg_method_name_copy", |a| a.method_name.as_bytes())
+        },
+    )?;
     linker.func_wrap("ic0", "accept_message", |mut c: Ctx<'_>| -> HostResult<()> {
         let a = api(&mut c, F, "accept_message")?;
         if a.message_accepted {

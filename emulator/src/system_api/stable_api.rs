@@ -18,9 +18,13 @@ pub fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
         let a = api(&mut c, ANY, "stable64_grow")?;
         Ok(a.stable.grow(new_pages as u64).map_or(-1, |old| old as i64))
     })?;
-    linker.func_wrap("ic0", "stable64_write", |mut c: Ctx<'_>, offset: i64, src: i64, size: i64| -> HostResult<()> {
-        write(&mut c, offset as u64, src as u64, size as u64, "stable64_write")
-    })?;
+    linker.func_wrap(
+        "ic0",
+        "stable64_write",
+        |mut c: Ctx<'_>, offset: i64, src: i64, size: i64| -> HostResult<()> {
+            write(&mut c, offset as u64, src as u64, size as u64, "stable64_write")
+        },
+    )?;
     linker.func_wrap("ic0", "stable64_read", |mut c: Ctx<'_>, dst: i64, offset: i64, size: i64| -> HostResult<()> {
         read(&mut c, dst as u64, offset as u64, size as u64, "stable64_read")
     })?;
@@ -74,6 +78,8 @@ fn read(c: &mut Ctx<'_>, dst: u64, offset: u64, size: u64, import: &str) -> Host
         )));
     }
     let mut buf = vec![0u8; len];
-    a.stable.read(offset, &mut buf).map_err(|_| wasmtime::Error::new(HostTrap::Trapped(format!("ic0.{import}: out of bounds"))))?;
+    a.stable
+        .read(offset, &mut buf)
+        .map_err(|_| wasmtime::Error::new(HostTrap::Trapped(format!("ic0.{import}: out of bounds"))))?;
     write_heap(c, dst, &buf, import)
 }

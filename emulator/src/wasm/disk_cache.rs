@@ -100,7 +100,11 @@ fn encode_info(info: &ModuleInfo) -> Option<Vec<u8>> {
         composite_query_methods: info.composite_query_methods.iter().cloned().collect(),
         flags: flags(info),
         globals,
-        custom_sections: info.custom_sections.iter().map(|(n, d)| (n.clone(), serde_bytes::ByteBuf::from(d.clone()))).collect(),
+        custom_sections: info
+            .custom_sections
+            .iter()
+            .map(|(n, d)| (n.clone(), serde_bytes::ByteBuf::from(d.clone())))
+            .collect(),
     };
     candid::encode_one(stored).ok()
 }

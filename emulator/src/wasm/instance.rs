@@ -89,7 +89,12 @@ impl LiveInstance {
 
     /// An instance of `module` whose heap and globals are set to the given values (snapshots, rollback after
     /// the heap grew).
-    pub fn restore(module: Arc<CompiledModule>, heap_limit: u64, heap: &[u8], globals: &[GlobalValue]) -> Result<Self, String> {
+    pub fn restore(
+        module: Arc<CompiledModule>,
+        heap_limit: u64,
+        heap: &[u8],
+        globals: &[GlobalValue],
+    ) -> Result<Self, String> {
         let mut instance = Self::new(module, heap_limit)?;
         if let Some(memory) = instance.memory {
             let current = memory.data_size(&instance.store);
@@ -171,7 +176,9 @@ impl LiveInstance {
                     .and_then(|r| r.as_func().flatten().copied())
                     .ok_or_else(|| ExecError::Wasm(format!("callback {fun} is not a function in the table")))?;
                 let typed = func.typed::<i32, ()>(&self.store).map_err(|_| {
-                    ExecError::Host(HostTrap::ContractViolation(format!("callback {fun} does not have type (i32) -> ()")))
+                    ExecError::Host(HostTrap::ContractViolation(format!(
+                        "callback {fun} does not have type (i32) -> ()"
+                    )))
                 })?;
                 typed.call(&mut self.store, env as u32 as i32)
             }

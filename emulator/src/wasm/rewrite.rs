@@ -69,7 +69,10 @@ pub fn rewrite(wasm: &[u8]) -> Result<(Vec<u8>, ModuleInfo), String> {
     read_custom_sections(&module, &mut info)?;
 
     if let Some(import) = module.imports.iter().find(|i| i.module != "ic0") {
-        return Err(format!("Wasm module imports `{}.{}`: only the \"ic0\" module can be imported", import.module, import.name));
+        return Err(format!(
+            "Wasm module imports `{}.{}`: only the \"ic0\" module can be imported",
+            import.module, import.name
+        ));
     }
 
     let memories: Vec<MemoryId> = module.memories.iter().map(|m| m.id()).collect();
@@ -312,7 +315,11 @@ fn expand(
             out.push((Binop { op: BinaryOp::I32ShrU }.into(), loc));
             out.push((LocalTee { local: page }.into(), loc));
             let byte = MemArg { align: 1, offset: 0 };
-            out.push((Load { memory: hooks.dirty, kind: LoadKind::I32_8 { kind: ExtendedLoad::ZeroExtend }, arg: byte }.into(), loc));
+            out.push((
+                Load { memory: hooks.dirty, kind: LoadKind::I32_8 { kind: ExtendedLoad::ZeroExtend }, arg: byte }
+                    .into(),
+                loc,
+            ));
             out.push((Unop { op: UnaryOp::I32Eqz }.into(), loc));
             let builder = func.builder_mut();
             let consequent = {

@@ -106,7 +106,8 @@ fn invalid_modules_are_refused_with_a_reason() {
     let err = rewrite(&m.emit_wasm()).unwrap_err();
     assert!(err.contains("env.foo"), "{err}");
     let mut m = Module::default();
-    let f = FunctionBuilder::new(&mut m.types, &[ValType::I32], &[]).finish(vec![m.locals.add(ValType::I32)], &mut m.funcs);
+    let f =
+        FunctionBuilder::new(&mut m.types, &[ValType::I32], &[]).finish(vec![m.locals.add(ValType::I32)], &mut m.funcs);
     m.exports.add("canister_update bad", f);
     assert!(rewrite(&m.emit_wasm()).unwrap_err().contains("() -> ()"));
     let mut m = Module::default();
