@@ -75,11 +75,22 @@ fn range(heap_len: usize, addr: u64, size: u64, import: &str) -> HostResult<std:
     }
 }
 
+/// Charges `instructions` against the execution's fuel, as the IC charges system calls for the bytes they copy.
+pub fn charge(caller: &mut Ctx<'_>, instructions: u64) -> HostResult<()> {
+    let fuel = caller.get_fuel().unwrap_or(0);
+    if fuel < instructions {
+        let _ = caller.set_fuel(0);
+        return Err(wasmtime::Trap::OutOfFuel.into());
+    }
+    caller.set_fuel(fuel - instructions)
+}
+
 /// Copies `size` bytes of the heap at `src`.
 pub fn read_heap(caller: &mut Ctx<'_>, src: u64, size: u64, import: &str) -> HostResult<Vec<u8>> {
     if size == 0 {
         return Ok(Vec::new());
     }
+    charge(caller, size)?;
     let memory = memory(caller, import)?;
     let heap = memory.data(&*caller);
     let r = range(heap.len(), src, size, import)?;
@@ -91,6 +102,7 @@ pub fn write_heap(caller: &mut Ctx<'_>, dst: u64, bytes: &[u8], import: &str) ->
     if bytes.is_empty() {
         return Ok(());
     }
+    charge(caller, bytes.len() as u64)?;
     let memory = memory(caller, import)?;
     let (heap, host) = memory.data_and_store_mut(&mut *caller);
     let r = range(heap.len(), dst, bytes.len() as u64, import)?;
@@ -109,6 +121,7 @@ pub fn copy_out(
     import: &str,
     source: impl FnOnce(&ApiState) -> &[u8],
 ) -> HostResult<()> {
+    charge(caller, size)?;
     let memory = memory(caller, import)?;
     let (heap, host) = memory.data_and_store_mut(&mut *caller);
     let Some(api) = host.api.as_ref() else { return violation(format!("ic0.{import} called outside of a message")) };
