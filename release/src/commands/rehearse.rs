@@ -31,17 +31,28 @@ pub fn run(args: RehearseArgs) -> anyhow::Result<()> {
         })?;
     }
     let dir = workspace.canister_dir();
-    let wasm = FleetWasm::from_dir(&dir).context("loading the fleet's wasm (run without --no-build to build it)")?;
-    eprintln!("\nrehearsing the fleet on the emulator with the modules in {}", dir.display());
+    let wasm = FleetWasm::from_dir(&dir)
+        .context("loading the fleet's wasm (run without --no-build to build it)")?;
+    eprintln!(
+        "\nrehearsing the fleet on the emulator with the modules in {}",
+        dir.display()
+    );
 
     let spinner = ProgressBar::new_spinner();
-    spinner.set_style(ProgressStyle::with_template("{spinner} [{elapsed}] {msg}").context("progress style")?);
+    spinner.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed}] {msg}").context("progress style")?,
+    );
     spinner.enable_steady_tick(Duration::from_millis(120));
     spinner.set_message("deploying the fleet");
     let started = Instant::now();
     let mut last = Instant::now();
     let outcome = rehearsal::run(ic::new_instance(), &wasm, |step| {
-        let line = format!("  ok  {:<16} {:>6.1}s  {}", step.name, last.elapsed().as_secs_f64(), step.detail);
+        let line = format!(
+            "  ok  {:<16} {:>6.1}s  {}",
+            step.name,
+            last.elapsed().as_secs_f64(),
+            step.detail
+        );
         // `suspend` prints whether or not stdout is a terminal (a hidden spinner drops `println`).
         spinner.suspend(|| println!("{line}"));
         spinner.set_message(format!("after {}", step.name));
@@ -49,7 +60,11 @@ pub fn run(args: RehearseArgs) -> anyhow::Result<()> {
     });
     spinner.finish_and_clear();
     let report = outcome.context("rehearsal failed")?;
-    println!("rehearsal passed: {} steps in {:.1}s", report.steps.len(), started.elapsed().as_secs_f64());
+    println!(
+        "rehearsal passed: {} steps in {:.1}s",
+        report.steps.len(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

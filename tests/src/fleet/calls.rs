@@ -50,16 +50,9 @@ impl Fleet {
         method: &str,
         args: I,
     ) -> Result<O, CallError> {
-        let bytes = encode_args(args).map_err(|e| decode_error(canister, method, e))?;
-        let reply = self
-            .ic
-            .update_call(canister, sender, method, bytes)
-            .map_err(|r| CallError::Rejected {
-                canister,
-                method: method.into(),
-                message: r.to_string(),
-            })?;
-        decode_args(&reply).map_err(|e| decode_error(canister, method, e))
+        round_trip(canister, method, args, |bytes| {
+            self.ic.update_call(canister, sender, method, bytes)
+        })
     }
 
     pub fn query<I: ArgumentEncoder, O: for<'a> ArgumentDecoder<'a>>(
@@ -69,16 +62,9 @@ impl Fleet {
         method: &str,
         args: I,
     ) -> Result<O, CallError> {
-        let bytes = encode_args(args).map_err(|e| decode_error(canister, method, e))?;
-        let reply = self
-            .ic
-            .query_call(canister, sender, method, bytes)
-            .map_err(|r| CallError::Rejected {
-                canister,
-                method: method.into(),
-                message: r.to_string(),
-            })?;
-        decode_args(&reply).map_err(|e| decode_error(canister, method, e))
+        round_trip(canister, method, args, |bytes| {
+            self.ic.query_call(canister, sender, method, bytes)
+        })
     }
 
     /// An update whose reply is `variant { Ok : T; Err : FleetError }`, flattened into one `Result`.
@@ -106,6 +92,22 @@ impl Fleet {
     ) -> Result<(), CallError> {
         self.call::<I, ()>(canister, self.operator, method, args)
     }
+}
+
+/// Encodes `args`, sends them with `send` and decodes the reply, turning each failure into a `CallError`.
+fn round_trip<I: ArgumentEncoder, O: for<'a> ArgumentDecoder<'a>>(
+    canister: Principal,
+    method: &str,
+    args: I,
+    send: impl FnOnce(Vec<u8>) -> Result<Vec<u8>, crate::ic::RejectResponse>,
+) -> Result<O, CallError> {
+    let bytes = encode_args(args).map_err(|e| decode_error(canister, method, e))?;
+    let reply = send(bytes).map_err(|r| CallError::Rejected {
+        canister,
+        method: method.into(),
+        message: r.to_string(),
+    })?;
+    decode_args(&reply).map_err(|e| decode_error(canister, method, e))
 }
 
 fn decode_error(canister: Principal, method: &str, e: impl std::fmt::Display) -> CallError {
