@@ -26,11 +26,7 @@ pub struct Rehearsal {
 }
 
 /// Runs the rehearsal on `ic`, calling `on_step` after each step (the CLI prints progress from it).
-pub fn run(
-    ic: crate::ic::PocketIc,
-    wasm: &FleetWasm,
-    mut on_step: impl FnMut(&StepReport),
-) -> Result<Rehearsal> {
+pub fn run(ic: crate::ic::PocketIc, wasm: &FleetWasm, mut on_step: impl FnMut(&StepReport)) -> Result<Rehearsal> {
     let mut steps = vec![];
     let mut done = |name: &'static str, detail: String| {
         let step = StepReport { name, detail };
@@ -40,7 +36,10 @@ pub fn run(
 
     let fleet = Fleet::deploy(ic, wasm, &["alice", "bob", "carol"], |_| {})?;
     let supply_at_start = fleet.total_supply()?;
-    done("deploy", format!("9 canisters created, 5 installed, whitelists and microservices set; ledger supply {supply_at_start}"));
+    done(
+        "deploy",
+        format!("9 canisters created, 5 installed, whitelists and microservices set; ledger supply {supply_at_start}"),
+    );
 
     let published = publish_version(
         &fleet,
@@ -65,72 +64,47 @@ pub fn run(
     let fee = fleet.service_fee("token_factory")?;
     let before = fleet.balance(alice)?;
     approve(&fleet, alice, fee + LEDGER_FEE as u128)?;
-    let token: Principal = fleet.call(
-        fleet.backend,
-        alice,
-        "createToken",
-        (token_args("ALC", alice),),
-    )?;
+    let token: Principal = fleet.call(fleet.backend, alice, "createToken", (token_args("ALC", alice),))?;
     let paid = before - fleet.balance(alice)?;
-    ensure!(
-        paid == fee + 2 * LEDGER_FEE as u128,
-        "alice paid {paid}, expected fee {fee} + approve fee + transfer fee"
-    );
+    ensure!(paid == fee + 2 * LEDGER_FEE as u128, "alice paid {paid}, expected fee {fee} + approve fee + transfer fee");
     let mut controllers = fleet.ic.get_controllers(token);
     controllers.sort();
     let mut expected = vec![fleet.token_factory, alice];
     expected.sort();
-    ensure!(
-        controllers == expected,
-        "controllers of {token} are {controllers:?}, expected [factory, alice]"
-    );
+    ensure!(controllers == expected, "controllers of {token} are {controllers:?}, expected [factory, alice]");
     let (version,): (String,) = fleet.query(token, alice, "version", ())?;
-    ensure!(
-        version == published.version,
-        "the new token reports version {version}"
-    );
+    ensure!(version == published.version, "the new token reports version {version}");
     settle(&fleet);
     let status = contract_status(&fleet, token)?;
     if status != ContractStatus::Active {
         let (health,): (fleet_api::ContractHealth,) = fleet.query(token, alice, "health", ())?;
-        bail!(
-            "the factory still sees {token} as {status:?}; the contract says: {}",
-            health.message
-        );
+        bail!("the factory still sees {token} as {status:?}; the contract says: {}", health.message);
     }
-    let mine: Page<fleet_api::ContractInfo> = fleet
-        .query::<_, (Page<_>,)>(
-            fleet.token_factory,
-            alice,
-            "getMyContracts",
-            (alice, PageRequest::new(0, 10)),
-        )?
-        .0;
-    ensure!(
-        mine.items.iter().any(|c| c.id == token),
-        "getMyContracts(alice) does not list {token}"
-    );
+    let mine: Page<fleet_api::ContractInfo> =
+        fleet.query::<_, (Page<_>,)>(fleet.token_factory, alice, "getMyContracts", (alice, PageRequest::new(0, 10)))?.0;
+    ensure!(mine.items.iter().any(|c| c.id == token), "getMyContracts(alice) does not list {token}");
     done("paid deployment", format!("alice paid {paid} (fee {fee} + 2 ledger fees) for token {token}: controllers [factory, alice], version {version}, Active"));
 
     refusals(&fleet, bob, fee)?;
-    done("refusals", "no allowance, maintenance mode, disabled service: typed errors, nothing charged but the approve fee".into());
+    done(
+        "refusals",
+        "no allowance, maintenance mode, disabled service: typed errors, nothing charged but the approve fee".into(),
+    );
 
     let before = fleet.balance(carol)?;
     approve(&fleet, carol, fee + LEDGER_FEE as u128)?;
     fleet.admin_call(fleet.token_factory, "removeFromWhitelist", (fleet.backend,))?;
-    let refused = fleet.call::<_, Principal>(
-        fleet.backend,
-        carol,
-        "createToken",
-        (token_args("CRL", carol),),
-    );
+    let refused = fleet.call::<_, Principal>(fleet.backend, carol, "createToken", (token_args("CRL", carol),));
     ensure!(
         matches!(refused.as_ref().map_err(|e| e.fleet_error()), Err(Some(_))),
         "createToken with a factory that refuses the backend returned {refused:?}"
     );
     settle(&fleet);
     let lost = before - fleet.balance(carol)?;
-    ensure!(lost == 3 * LEDGER_FEE as u128, "carol lost {lost} on a refunded deployment, expected 3 ledger fees (approve, charge, refund)");
+    ensure!(
+        lost == 3 * LEDGER_FEE as u128,
+        "carol lost {lost} on a refunded deployment, expected 3 ledger fees (approve, charge, refund)"
+    );
     fleet.admin_call(fleet.token_factory, "setupWhitelist", (fleet.backend,))?;
     done(
         "refund",
@@ -140,51 +114,30 @@ pub fn run(
         ),
     );
 
-    let audit_before: u64 = fleet
-        .query::<_, (u64,)>(fleet.audit_storage, fleet.operator, "getEventCount", ())?
-        .0;
-    let invoices_before: u64 = fleet
-        .query::<_, (u64,)>(fleet.invoice_storage, fleet.operator, "getInvoiceCount", ())?
-        .0;
+    let audit_before: u64 = fleet.query::<_, (u64,)>(fleet.audit_storage, fleet.operator, "getEventCount", ())?.0;
+    let invoices_before: u64 =
+        fleet.query::<_, (u64,)>(fleet.invoice_storage, fleet.operator, "getInvoiceCount", ())?.0;
     upgrade_everything(&fleet, wasm)?;
-    let audit_after: u64 = fleet
-        .query::<_, (u64,)>(fleet.audit_storage, fleet.operator, "getEventCount", ())?
-        .0;
-    let invoices_after: u64 = fleet
-        .query::<_, (u64,)>(fleet.invoice_storage, fleet.operator, "getInvoiceCount", ())?
-        .0;
-    ensure!(audit_after == audit_before && invoices_after == invoices_before, "upgrade lost records: audit {audit_before}->{audit_after}, invoices {invoices_before}->{invoices_after}");
+    let audit_after: u64 = fleet.query::<_, (u64,)>(fleet.audit_storage, fleet.operator, "getEventCount", ())?.0;
+    let invoices_after: u64 = fleet.query::<_, (u64,)>(fleet.invoice_storage, fleet.operator, "getInvoiceCount", ())?.0;
     ensure!(
-        contract_status(&fleet, token)? == ContractStatus::Active,
-        "the factory forgot {token} across its upgrade"
+        audit_after == audit_before && invoices_after == invoices_before,
+        "upgrade lost records: audit {audit_before}->{audit_after}, invoices {invoices_before}->{invoices_after}"
     );
+    ensure!(contract_status(&fleet, token)? == ContractStatus::Active, "the factory forgot {token} across its upgrade");
     let again: Principal = {
         approve(&fleet, alice, fee + LEDGER_FEE as u128)?;
-        fleet.call(
-            fleet.backend,
-            alice,
-            "createToken",
-            (token_args("AL2", alice),),
-        )?
+        fleet.call(fleet.backend, alice, "createToken", (token_args("AL2", alice),))?
     };
     done("upgrade", format!("all 5 canisters upgraded in place: {audit_after} audit events, {invoices_after} invoices kept; a new deployment ({again}) works after"));
 
     let holders = [alice, bob, carol, fleet.backend, fleet.operator];
-    let held: u128 = holders
-        .iter()
-        .map(|&p| fleet.balance(p))
-        .sum::<Result<u128>>()?;
+    let held: u128 = holders.iter().map(|&p| fleet.balance(p)).sum::<Result<u128>>()?;
     let supply = fleet.total_supply()?;
-    ensure!(
-        held == supply,
-        "balances add up to {held} but the ledger's supply is {supply}"
-    );
+    ensure!(held == supply, "balances add up to {held} but the ledger's supply is {supply}");
     done(
         "books",
-        format!(
-            "balances add up to the supply ({supply}); {} burned as ledger fees",
-            supply_at_start - supply
-        ),
+        format!("balances add up to the supply ({supply}); {} burned as ledger fees", supply_at_start - supply),
     );
     Ok(Rehearsal { steps })
 }
@@ -192,33 +145,22 @@ pub fn run(
 fn refusals(fleet: &Fleet, bob: Principal, fee: u128) -> Result<()> {
     let before = fleet.balance(bob)?;
     let expect_refusal = |what: &str, check: fn(&FleetError) -> bool| -> Result<()> {
-        match fleet.call::<_, Principal>(
-            fleet.backend,
-            bob,
-            "createToken",
-            (token_args("BOB", bob),),
-        ) {
+        match fleet.call::<_, Principal>(fleet.backend, bob, "createToken", (token_args("BOB", bob),)) {
             Err(e) if e.fleet_error().is_some_and(check) => Ok(()),
             other => bail!("{what}: createToken answered {other:?}"),
         }
     };
-    expect_refusal("no allowance", |e| {
-        matches!(e, FleetError::InsufficientAllowance { .. })
-    })?;
+    expect_refusal("no allowance", |e| matches!(e, FleetError::InsufficientAllowance { .. }))?;
     approve(fleet, bob, fee + LEDGER_FEE as u128)?;
     fleet.admin_call(fleet.backend, "adminSetMaintenanceMode", (true,))?;
-    expect_refusal("maintenance mode", |e| {
-        matches!(e, FleetError::MaintenanceMode)
-    })?;
+    expect_refusal("maintenance mode", |e| matches!(e, FleetError::MaintenanceMode))?;
     fleet.admin_call(fleet.backend, "adminSetMaintenanceMode", (false,))?;
     fleet.admin_call(
         fleet.backend,
         "adminSetConfigValue",
         ("token_factory.enabled".to_string(), "false".to_string()),
     )?;
-    expect_refusal("disabled service", |e| {
-        matches!(e, FleetError::ServiceDisabled(_))
-    })?;
+    expect_refusal("disabled service", |e| matches!(e, FleetError::ServiceDisabled(_)))?;
     fleet.admin_call(
         fleet.backend,
         "adminSetConfigValue",
@@ -235,10 +177,7 @@ fn refusals(fleet: &Fleet, bob: Principal, fee: u128) -> Result<()> {
 fn approve(fleet: &Fleet, owner: Principal, amount: u128) -> Result<()> {
     let args = ApproveArgs {
         from_subaccount: None,
-        spender: Account {
-            owner: fleet.backend,
-            subaccount: None,
-        },
+        spender: Account { owner: fleet.backend, subaccount: None },
         amount: Nat::from(amount),
         expected_allowance: None,
         expires_at: None,
@@ -246,21 +185,13 @@ fn approve(fleet: &Fleet, owner: Principal, amount: u128) -> Result<()> {
         memo: None,
         created_at_time: None,
     };
-    let (reply,): (Result<Nat, ApproveError>,) =
-        fleet.update(fleet.ledger, owner, "icrc2_approve", (args,))?;
-    reply
-        .map(|_| ())
-        .map_err(|e| anyhow::anyhow!("icrc2_approve for {owner}: {e:?}"))
+    let (reply,): (Result<Nat, ApproveError>,) = fleet.update(fleet.ledger, owner, "icrc2_approve", (args,))?;
+    reply.map(|_| ()).map_err(|e| anyhow::anyhow!("icrc2_approve for {owner}: {e:?}"))
 }
 
 fn contract_status(fleet: &Fleet, contract: Principal) -> Result<ContractStatus> {
     let details: token_factory_api::ContractDetails = fleet
-        .query::<_, (Result<_, FleetError>,)>(
-            fleet.token_factory,
-            fleet.operator,
-            "getContract",
-            (contract,),
-        )?
+        .query::<_, (Result<_, FleetError>,)>(fleet.token_factory, fleet.operator, "getContract", (contract,))?
         .0?;
     Ok(details.info.status)
 }
@@ -278,25 +209,10 @@ fn upgrade_everything(fleet: &Fleet, wasm: &FleetWasm) -> Result<()> {
     let factory_arg = candid::encode_one(None::<token_factory_api::FactoryInitArgs>)?;
     for (id, module, arg, name) in [
         (fleet.ledger, &wasm.token, &empty, "ledger"),
-        (
-            fleet.audit_storage,
-            &wasm.audit_storage,
-            &empty,
-            "audit_storage",
-        ),
-        (
-            fleet.invoice_storage,
-            &wasm.invoice_storage,
-            &empty,
-            "invoice_storage",
-        ),
+        (fleet.audit_storage, &wasm.audit_storage, &empty, "audit_storage"),
+        (fleet.invoice_storage, &wasm.invoice_storage, &empty, "invoice_storage"),
         (fleet.backend, &wasm.backend, &empty, "backend"),
-        (
-            fleet.token_factory,
-            &wasm.token_factory,
-            &factory_arg,
-            "token_factory",
-        ),
+        (fleet.token_factory, &wasm.token_factory, &factory_arg, "token_factory"),
     ] {
         fleet
             .ic
@@ -313,13 +229,7 @@ fn token_args(symbol: &str, owner: Principal) -> token_api::TokenArgs {
         decimals: 8,
         transfer_fee: Nat::from(10_000u64),
         // The owner's default account is the minting account: the supply starts in a treasury subaccount.
-        initial_balances: vec![(
-            Account {
-                owner,
-                subaccount: Some([1; 32]),
-            },
-            Nat::from(1_000_000_000u64),
-        )],
+        initial_balances: vec![(Account { owner, subaccount: Some([1; 32]) }, Nat::from(1_000_000_000u64))],
         minting_account: None,
         logo: None,
         max_memo_length: None,

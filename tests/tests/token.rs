@@ -9,9 +9,9 @@ use fleet_tests::ic::{self, CanisterSettings, PocketIc, RejectCode};
 use fleet_tests::wasm::canister_wasm;
 use std::time::Duration;
 use token_api::{
-    Account, Allowance, AllowanceArgs, ApproveArgs, ApproveError, GetTransactionsRequest,
-    GetTransactionsResponse, MetadataValue, StandardRecord, TokenArgs, TokenInit, TransferArg,
-    TransferError, TransferFromArgs, TransferFromError,
+    Account, Allowance, AllowanceArgs, ApproveArgs, ApproveError, GetTransactionsRequest, GetTransactionsResponse,
+    MetadataValue, StandardRecord, TokenArgs, TokenInit, TransferArg, TransferError, TransferFromArgs,
+    TransferFromError,
 };
 
 /// The version compiled into the token wasm (the token crate's version).
@@ -35,10 +35,7 @@ fn backend() -> Principal {
     principal("backend")
 }
 fn account(owner: Principal) -> Account {
-    Account {
-        owner,
-        subaccount: None,
-    }
+    Account { owner, subaccount: None }
 }
 fn nat(n: u64) -> Nat {
     Nat::from(n)
@@ -58,21 +55,12 @@ fn token_args() -> TokenArgs {
 }
 
 fn init_arg(version: &str, factory: Option<Principal>, args: TokenArgs) -> Vec<u8> {
-    let init: TokenInit = ContractInit {
-        factory,
-        owner: owner(),
-        version: version.into(),
-        args,
-    };
+    let init: TokenInit = ContractInit { factory, owner: owner(), version: version.into(), args };
     encode_one(init).expect("encode init arg")
 }
 
 fn upgrade_arg(version: &str) -> Vec<u8> {
-    encode_one(Some(ContractUpgrade {
-        version: version.into(),
-        migration_arg: None,
-    }))
-    .expect("encode upgrade arg")
+    encode_one(Some(ContractUpgrade { version: version.into(), migration_arg: None })).expect("encode upgrade arg")
 }
 
 struct Token {
@@ -84,10 +72,7 @@ impl Token {
     /// An empty canister controlled by the owner, with cycles for its timers.
     fn empty_canister() -> Self {
         let pic = ic::new_instance();
-        let settings = CanisterSettings {
-            controllers: Some(vec![owner()]),
-            ..Default::default()
-        };
+        let settings = CanisterSettings { controllers: Some(vec![owner()]), ..Default::default() };
         let id = pic.create_canister_with_settings(Some(owner()), Some(settings));
         pic.add_cycles(id, 10_000_000_000_000);
         Self { pic, id }
@@ -108,11 +93,7 @@ impl Token {
         token
     }
 
-    fn query<T: CandidType + for<'de> candid::Deserialize<'de>>(
-        &self,
-        method: &str,
-        arg: impl CandidType,
-    ) -> T {
+    fn query<T: CandidType + for<'de> candid::Deserialize<'de>>(&self, method: &str, arg: impl CandidType) -> T {
         let (reply,): (T,) = ic::query_candid(&self.pic, self.id, method, (arg,)).expect(method);
         reply
     }
@@ -131,35 +112,24 @@ impl Token {
     }
 
     fn log_length(&self) -> Nat {
-        let page: GetTransactionsResponse = self.query(
-            "get_transactions",
-            GetTransactionsRequest {
-                start: nat(0),
-                length: nat(0),
-            },
-        );
+        let page: GetTransactionsResponse =
+            self.query("get_transactions", GetTransactionsRequest { start: nat(0), length: nat(0) });
         page.log_length
     }
 
     fn transfer(&self, from: Principal, arg: TransferArg) -> Result<Nat, TransferError> {
         let (reply,): (Result<Nat, TransferError>,) =
-            ic::update_candid_as(&self.pic, self.id, from, "icrc1_transfer", (arg,))
-                .expect("icrc1_transfer");
+            ic::update_candid_as(&self.pic, self.id, from, "icrc1_transfer", (arg,)).expect("icrc1_transfer");
         reply
     }
 
     fn approve(&self, from: Principal, args: ApproveArgs) -> Result<Nat, ApproveError> {
         let (reply,): (Result<Nat, ApproveError>,) =
-            ic::update_candid_as(&self.pic, self.id, from, "icrc2_approve", (args,))
-                .expect("icrc2_approve");
+            ic::update_candid_as(&self.pic, self.id, from, "icrc2_approve", (args,)).expect("icrc2_approve");
         reply
     }
 
-    fn transfer_from(
-        &self,
-        spender: Principal,
-        args: TransferFromArgs,
-    ) -> Result<Nat, TransferFromError> {
+    fn transfer_from(&self, spender: Principal, args: TransferFromArgs) -> Result<Nat, TransferFromError> {
         let (reply,): (Result<Nat, TransferFromError>,) =
             ic::update_candid_as(&self.pic, self.id, spender, "icrc2_transfer_from", (args,))
                 .expect("icrc2_transfer_from");
@@ -167,13 +137,7 @@ impl Token {
     }
 
     fn allowance(&self, owner: Principal, spender: Principal) -> Allowance {
-        self.query(
-            "icrc2_allowance",
-            AllowanceArgs {
-                account: account(owner),
-                spender: account(spender),
-            },
-        )
+        self.query("icrc2_allowance", AllowanceArgs { account: account(owner), spender: account(spender) })
     }
 
     /// Everything a user could observe, to show that something changed nothing.
@@ -232,18 +196,9 @@ fn install_answers_the_icrc1_and_runtime_queries() {
     assert_eq!(token.query0::<u8>("icrc1_decimals"), 8);
     assert_eq!(token.query0::<Nat>("icrc1_fee"), nat(FEE));
     assert_eq!(token.total_supply(), nat(1_000_000_000));
-    assert_eq!(
-        token.query0::<Option<Account>>("icrc1_minting_account"),
-        Some(account(owner()))
-    );
+    assert_eq!(token.query0::<Option<Account>>("icrc1_minting_account"), Some(account(owner())));
     let metadata: Vec<(String, MetadataValue)> = token.query0("icrc1_metadata");
-    assert!(
-        metadata.contains(&(
-            "icrc1:symbol".to_string(),
-            MetadataValue::Text("FTT".into())
-        )),
-        "{metadata:?}"
-    );
+    assert!(metadata.contains(&("icrc1:symbol".to_string(), MetadataValue::Text("FTT".into()))), "{metadata:?}");
     let standards: Vec<StandardRecord> = token.query0("icrc10_supported_standards");
     let names: Vec<&str> = standards.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, vec!["ICRC-1", "ICRC-2", "ICRC-10"]);
@@ -253,82 +208,44 @@ fn install_answers_the_icrc1_and_runtime_queries() {
     assert_eq!(token.query0::<Option<Principal>>("factory"), None);
     let health: ContractHealth = token.query0("health");
     assert!(health.ok, "{health:?}");
-    assert_eq!(
-        (health.version.as_str(), health.schema_version),
-        (TOKEN_VERSION, 1)
-    );
+    assert_eq!((health.version.as_str(), health.schema_version), (TOKEN_VERSION, 1));
 }
 
 #[test]
 fn transfers_between_principals_charge_the_fee_and_are_logged() {
     let token = Token::installed();
-    assert_eq!(
-        token.transfer(alice(), transfer_to(bob(), 250_000)),
-        Ok(nat(1))
-    );
+    assert_eq!(token.transfer(alice(), transfer_to(bob(), 250_000)), Ok(nat(1)));
     assert_eq!(token.balance(alice()), nat(1_000_000_000 - 250_000 - FEE));
     assert_eq!(token.balance(bob()), nat(250_000));
-    assert_eq!(
-        token.total_supply(),
-        nat(1_000_000_000 - FEE),
-        "the fee is burned"
-    );
+    assert_eq!(token.total_supply(), nat(1_000_000_000 - FEE), "the fee is burned");
 
     assert_eq!(
         token.transfer(bob(), transfer_to(alice(), 250_000)),
-        Err(TransferError::InsufficientFunds {
-            balance: nat(250_000)
-        })
+        Err(TransferError::InsufficientFunds { balance: nat(250_000) })
     );
 
-    let page: GetTransactionsResponse = token.query(
-        "get_transactions",
-        GetTransactionsRequest {
-            start: nat(0),
-            length: nat(10),
-        },
-    );
+    let page: GetTransactionsResponse =
+        token.query("get_transactions", GetTransactionsRequest { start: nat(0), length: nat(10) });
     let kinds: Vec<&str> = page.transactions.iter().map(|t| t.kind.as_str()).collect();
     assert_eq!(kinds, vec!["mint", "transfer"]);
-    assert_eq!(
-        page.transactions[1].transfer.as_ref().unwrap().to,
-        account(bob())
-    );
+    assert_eq!(page.transactions[1].transfer.as_ref().unwrap().to, account(bob()));
 }
 
 #[test]
 fn a_spender_pulls_an_approved_payment_once() {
     let token = Token::installed();
-    token
-        .approve(alice(), approve(backend(), 100_000_000))
-        .expect("approve");
-    assert_eq!(
-        token.allowance(alice(), backend()).allowance,
-        nat(100_000_000)
-    );
+    token.approve(alice(), approve(backend(), 100_000_000)).expect("approve");
+    assert_eq!(token.allowance(alice(), backend()).allowance, nat(100_000_000));
 
     let now = token.pic.get_time().as_nanos_since_unix_epoch();
-    let payment = TransferFromArgs {
-        memo: Some(7u64.into()),
-        created_at_time: Some(now),
-        ..pull(alice(), bob(), 50_000_000)
-    };
-    let index = token
-        .transfer_from(backend(), payment.clone())
-        .expect("transfer_from");
+    let payment =
+        TransferFromArgs { memo: Some(7u64.into()), created_at_time: Some(now), ..pull(alice(), bob(), 50_000_000) };
+    let index = token.transfer_from(backend(), payment.clone()).expect("transfer_from");
     assert_eq!(token.balance(bob()), nat(50_000_000));
-    assert_eq!(
-        token.allowance(alice(), backend()).allowance,
-        nat(100_000_000 - 50_000_000 - FEE)
-    );
+    assert_eq!(token.allowance(alice(), backend()).allowance, nat(100_000_000 - 50_000_000 - FEE));
 
     // The backend retries after a lost reply: the ledger answers with the first payment's index.
-    assert_eq!(
-        token.transfer_from(backend(), payment),
-        Err(TransferFromError::Duplicate {
-            duplicate_of: index
-        })
-    );
+    assert_eq!(token.transfer_from(backend(), payment), Err(TransferFromError::Duplicate { duplicate_of: index }));
     assert_eq!(token.balance(bob()), nat(50_000_000), "charged once");
 
     assert_eq!(
@@ -342,33 +259,21 @@ fn a_spender_pulls_an_approved_payment_once() {
 fn an_upgrade_keeps_every_balance_allowance_and_transaction() {
     let token = Token::installed();
     token.transfer(alice(), transfer_to(bob(), 1_000)).unwrap();
-    token
-        .approve(alice(), approve(backend(), 5_000_000))
-        .unwrap();
+    token.approve(alice(), approve(backend(), 5_000_000)).unwrap();
     let before = token.snapshot();
 
     token
         .pic
-        .upgrade_canister(
-            token.id,
-            canister_wasm("token"),
-            upgrade_arg(TOKEN_VERSION),
-            Some(owner()),
-        )
+        .upgrade_canister(token.id, canister_wasm("token"), upgrade_arg(TOKEN_VERSION), Some(owner()))
         .expect("upgrade");
     assert_eq!(token.snapshot(), before);
 
     // An upgrade without any argument is accepted too.
-    token
-        .pic
-        .upgrade_canister(token.id, canister_wasm("token"), vec![], Some(owner()))
-        .expect("upgrade without arg");
+    token.pic.upgrade_canister(token.id, canister_wasm("token"), vec![], Some(owner())).expect("upgrade without arg");
     assert_eq!(token.snapshot(), before);
 
     // The ledger still works on the upgraded code.
-    token
-        .transfer_from(backend(), pull(alice(), bob(), 1_000))
-        .expect("transfer_from after upgrade");
+    token.transfer_from(backend(), pull(alice(), bob(), 1_000)).expect("transfer_from after upgrade");
     assert_eq!(token.balance(bob()), nat(2_000));
     let health: ContractHealth = token.query0("health");
     assert!(health.ok, "{health:?}");
@@ -381,28 +286,14 @@ fn an_upgrade_naming_another_version_is_refused_and_the_old_code_keeps_running()
     let before = token.snapshot();
     let err = token
         .pic
-        .upgrade_canister(
-            token.id,
-            canister_wasm("token"),
-            upgrade_arg("9.9.9"),
-            Some(owner()),
-        )
+        .upgrade_canister(token.id, canister_wasm("token"), upgrade_arg("9.9.9"), Some(owner()))
         .expect_err("a version other than the wasm's must be refused");
-    assert!(
-        err.reject_message.contains("9.9.9"),
-        "{}",
-        err.reject_message
-    );
+    assert!(err.reject_message.contains("9.9.9"), "{}", err.reject_message);
     assert_eq!(token.snapshot(), before);
-    token
-        .transfer(alice(), transfer_to(bob(), 1))
-        .expect("still running");
+    token.transfer(alice(), transfer_to(bob(), 1)).expect("still running");
 
     let garbage = encode_one("not an upgrade argument").unwrap();
-    token
-        .pic
-        .upgrade_canister(token.id, canister_wasm("token"), garbage, Some(owner()))
-        .expect_err("mistyped arg");
+    token.pic.upgrade_canister(token.id, canister_wasm("token"), garbage, Some(owner())).expect_err("mistyped arg");
 }
 
 #[test]
@@ -411,39 +302,18 @@ fn install_refuses_a_version_mismatch_and_invalid_args() {
     let wrong_version = init_arg("2.0.0", None, token_args());
     let err = token
         .pic
-        .reinstall_canister(
-            token.id,
-            canister_wasm("token"),
-            wrong_version,
-            Some(owner()),
-        )
+        .reinstall_canister(token.id, canister_wasm("token"), wrong_version, Some(owner()))
         .expect_err("install of another version");
-    assert!(
-        err.reject_message.contains("2.0.0"),
-        "{}",
-        err.reject_message
-    );
+    assert!(err.reject_message.contains("2.0.0"), "{}", err.reject_message);
 
-    let no_symbol = init_arg(
-        TOKEN_VERSION,
-        None,
-        TokenArgs {
-            symbol: String::new(),
-            ..token_args()
-        },
-    );
+    let no_symbol = init_arg(TOKEN_VERSION, None, TokenArgs { symbol: String::new(), ..token_args() });
     let err = token
         .pic
         .reinstall_canister(token.id, canister_wasm("token"), no_symbol, Some(owner()))
         .expect_err("install with an empty symbol");
-    assert!(
-        err.reject_message.contains("symbol"),
-        "{}",
-        err.reject_message
-    );
+    assert!(err.reject_message.contains("symbol"), "{}", err.reject_message);
 
-    ic::query_candid::<(), (String,)>(&token.pic, token.id, "version", ())
-        .expect_err("nothing was installed");
+    ic::query_candid::<(), (String,)>(&token.pic, token.id, "version", ()).expect_err("nothing was installed");
 }
 
 #[test]
@@ -464,29 +334,20 @@ fn malformed_candid_is_rejected_and_changes_nothing() {
         amount: Nat,
     }
     let short_subaccount = encode_one(RawTransferArg {
-        to: ShortSubaccount {
-            owner: bob(),
-            subaccount: Some(serde_bytes::ByteBuf::from(vec![1u8; 31])),
-        },
+        to: ShortSubaccount { owner: bob(), subaccount: Some(serde_bytes::ByteBuf::from(vec![1u8; 31])) },
         amount: nat(1),
     })
     .unwrap();
 
-    for (what, payload) in [
-        ("not candid", not_candid),
-        ("wrong type", wrong_type),
-        ("31-byte subaccount", short_subaccount),
-    ] {
+    for (what, payload) in
+        [("not candid", not_candid), ("wrong type", wrong_type), ("31-byte subaccount", short_subaccount)]
+    {
         for method in ["icrc1_transfer", "icrc2_approve", "icrc2_transfer_from"] {
             let err = token
                 .pic
                 .update_call(token.id, alice(), method, payload.clone())
                 .expect_err(&format!("{method} accepted {what}"));
-            assert_eq!(
-                err.reject_code,
-                RejectCode::CanisterError,
-                "{method} with {what}: {err}"
-            );
+            assert_eq!(err.reject_code, RejectCode::CanisterError, "{method} with {what}: {err}");
         }
     }
     assert_eq!(token.snapshot(), before);
@@ -497,10 +358,7 @@ fn a_contract_whose_factory_never_answers_retries_then_reports_it() {
     // A principal with no canister behind it: every notice is rejected.
     let missing_factory = Principal::from_slice(&[0, 0, 0, 0, 0, 0x10, 0, 0x99, 1, 1]);
     let token = Token::installed_with(Some(missing_factory), token_args());
-    assert_eq!(
-        token.query0::<Option<Principal>>("factory"),
-        Some(missing_factory)
-    );
+    assert_eq!(token.query0::<Option<Principal>>("factory"), Some(missing_factory));
 
     // Backoff: 2 + 4 + ... + 128 s between the 8 attempts.
     for _ in 0..12 {
@@ -510,19 +368,10 @@ fn a_contract_whose_factory_never_answers_retries_then_reports_it() {
         }
     }
     let health: ContractHealth = token.query0("health");
-    assert!(
-        health.ok,
-        "a missing factory does not make the ledger unhealthy: {health:?}"
-    );
-    assert!(
-        health.message.contains("factory was never notified"),
-        "{}",
-        health.message
-    );
+    assert!(health.ok, "a missing factory does not make the ledger unhealthy: {health:?}");
+    assert!(health.message.contains("factory was never notified"), "{}", health.message);
     // The ledger itself works regardless.
-    token
-        .transfer(alice(), transfer_to(bob(), 1))
-        .expect("transfer");
+    token.transfer(alice(), transfer_to(bob(), 1)).expect("transfer");
 }
 
 #[test]

@@ -31,28 +31,17 @@ pub fn run(args: RehearseArgs) -> anyhow::Result<()> {
         })?;
     }
     let dir = workspace.canister_dir();
-    let wasm = FleetWasm::from_dir(&dir)
-        .context("loading the fleet's wasm (run without --no-build to build it)")?;
-    eprintln!(
-        "\nrehearsing the fleet on the emulator with the modules in {}",
-        dir.display()
-    );
+    let wasm = FleetWasm::from_dir(&dir).context("loading the fleet's wasm (run without --no-build to build it)")?;
+    eprintln!("\nrehearsing the fleet on the emulator with the modules in {}", dir.display());
 
     let spinner = ProgressBar::new_spinner();
-    spinner.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed}] {msg}").context("progress style")?,
-    );
+    spinner.set_style(ProgressStyle::with_template("{spinner} [{elapsed}] {msg}").context("progress style")?);
     spinner.enable_steady_tick(Duration::from_millis(120));
     spinner.set_message("deploying the fleet");
     let started = Instant::now();
     let mut last = Instant::now();
     let outcome = rehearsal::run(ic::new_instance(), &wasm, |step| {
-        let line = format!(
-            "  ok  {:<16} {:>6.1}s  {}",
-            step.name,
-            last.elapsed().as_secs_f64(),
-            step.detail
-        );
+        let line = format!("  ok  {:<16} {:>6.1}s  {}", step.name, last.elapsed().as_secs_f64(), step.detail);
         // `suspend` prints whether or not stdout is a terminal (a hidden spinner drops `println`).
         spinner.suspend(|| println!("{line}"));
         spinner.set_message(format!("after {}", step.name));
@@ -60,15 +49,13 @@ pub fn run(args: RehearseArgs) -> anyhow::Result<()> {
     });
     spinner.finish_and_clear();
     let report = outcome.context("rehearsal failed")?;
-    println!(
-        "rehearsal passed: {} steps in {:.1}s",
-        report.steps.len(),
-        started.elapsed().as_secs_f64()
-    );
+    println!("rehearsal passed: {} steps in {:.1}s", report.steps.len(), started.elapsed().as_secs_f64());
     Ok(())
 }
 
 #[cfg(not(feature = "rehearse"))]
 pub fn run(_args: RehearseArgs) -> anyhow::Result<()> {
-    anyhow::bail!("this release binary was built without the `rehearse` feature; run `cargo run -p release -- rehearse`")
+    anyhow::bail!(
+        "this release binary was built without the `rehearse` feature; run `cargo run -p release -- rehearse`"
+    )
 }

@@ -13,23 +13,11 @@ use super::Fleet;
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
     #[error("{method} on {canister} was rejected: {message}")]
-    Rejected {
-        canister: Principal,
-        method: String,
-        message: String,
-    },
+    Rejected { canister: Principal, method: String, message: String },
     #[error("{method} on {canister} answered Err: {error}")]
-    Fleet {
-        canister: Principal,
-        method: String,
-        error: FleetError,
-    },
+    Fleet { canister: Principal, method: String, error: FleetError },
     #[error("{method} on {canister}: reply does not decode: {message}")]
-    Decode {
-        canister: Principal,
-        method: String,
-        message: String,
-    },
+    Decode { canister: Principal, method: String, message: String },
 }
 
 impl CallError {
@@ -50,9 +38,7 @@ impl Fleet {
         method: &str,
         args: I,
     ) -> Result<O, CallError> {
-        round_trip(canister, method, args, |bytes| {
-            self.ic.update_call(canister, sender, method, bytes)
-        })
+        round_trip(canister, method, args, |bytes| self.ic.update_call(canister, sender, method, bytes))
     }
 
     pub fn query<I: ArgumentEncoder, O: for<'a> ArgumentDecoder<'a>>(
@@ -62,9 +48,7 @@ impl Fleet {
         method: &str,
         args: I,
     ) -> Result<O, CallError> {
-        round_trip(canister, method, args, |bytes| {
-            self.ic.query_call(canister, sender, method, bytes)
-        })
+        round_trip(canister, method, args, |bytes| self.ic.query_call(canister, sender, method, bytes))
     }
 
     /// An update whose reply is `variant { Ok : T; Err : FleetError }`, flattened into one `Result`.
@@ -76,20 +60,11 @@ impl Fleet {
         args: I,
     ) -> Result<T, CallError> {
         let (reply,): (Result<T, FleetError>,) = self.update(canister, sender, method, args)?;
-        reply.map_err(|error| CallError::Fleet {
-            canister,
-            method: method.into(),
-            error,
-        })
+        reply.map_err(|error| CallError::Fleet { canister, method: method.into(), error })
     }
 
     /// `call` as the operator, who controls every fleet canister and so is admin of each; for `()` answers.
-    pub fn admin_call<I: ArgumentEncoder>(
-        &self,
-        canister: Principal,
-        method: &str,
-        args: I,
-    ) -> Result<(), CallError> {
+    pub fn admin_call<I: ArgumentEncoder>(&self, canister: Principal, method: &str, args: I) -> Result<(), CallError> {
         self.call::<I, ()>(canister, self.operator, method, args)
     }
 }
@@ -102,18 +77,11 @@ fn round_trip<I: ArgumentEncoder, O: for<'a> ArgumentDecoder<'a>>(
     send: impl FnOnce(Vec<u8>) -> Result<Vec<u8>, crate::ic::RejectResponse>,
 ) -> Result<O, CallError> {
     let bytes = encode_args(args).map_err(|e| decode_error(canister, method, e))?;
-    let reply = send(bytes).map_err(|r| CallError::Rejected {
-        canister,
-        method: method.into(),
-        message: r.to_string(),
-    })?;
+    let reply =
+        send(bytes).map_err(|r| CallError::Rejected { canister, method: method.into(), message: r.to_string() })?;
     decode_args(&reply).map_err(|e| decode_error(canister, method, e))
 }
 
 fn decode_error(canister: Principal, method: &str, e: impl std::fmt::Display) -> CallError {
-    CallError::Decode {
-        canister,
-        method: method.into(),
-        message: e.to_string(),
-    }
+    CallError::Decode { canister, method: method.into(), message: e.to_string() }
 }

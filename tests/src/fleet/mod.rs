@@ -94,12 +94,7 @@ pub struct Fleet {
 impl Fleet {
     /// Creates and installs every canister, then runs the integration guide's setup: whitelist the backend in the
     /// factory and in both storages, and tell the backend where everything is.
-    pub fn deploy(
-        ic: PocketIc,
-        wasm: &FleetWasm,
-        users: &[&str],
-        mut progress: impl FnMut(&str),
-    ) -> Result<Self> {
+    pub fn deploy(ic: PocketIc, wasm: &FleetWasm, users: &[&str], mut progress: impl FnMut(&str)) -> Result<Self> {
         let operator = user("operator");
         let release = user("release-pipeline");
         let users: Vec<Principal> = users.iter().map(|name| user(name)).collect();
@@ -108,8 +103,7 @@ impl Fleet {
             ic.add_cycles(id, CANISTER_CYCLES);
             id
         };
-        let [ledger, audit_storage, invoice_storage, backend, token_factory] =
-            [(); 5].map(|_| create());
+        let [ledger, audit_storage, invoice_storage, backend, token_factory] = [(); 5].map(|_| create());
         let future_factories = [(); 4].map(|_| create());
         progress(&format!(
             "created ledger {ledger}, audit_storage {audit_storage}, invoice_storage {invoice_storage}, backend {backend}, token_factory {token_factory}"
@@ -121,22 +115,8 @@ impl Fleet {
             version: token_version(&wasm.token)?,
             args: ledger_args(&users),
         };
-        install(
-            &ic,
-            ledger,
-            &wasm.token,
-            candid::encode_one(&ledger_init)?,
-            operator,
-            "ledger",
-        )?;
-        install(
-            &ic,
-            audit_storage,
-            &wasm.audit_storage,
-            candid::encode_one(None::<()>)?,
-            operator,
-            "audit_storage",
-        )?;
+        install(&ic, ledger, &wasm.token, candid::encode_one(&ledger_init)?, operator, "ledger")?;
+        install(&ic, audit_storage, &wasm.audit_storage, candid::encode_one(None::<()>)?, operator, "audit_storage")?;
         install(
             &ic,
             invoice_storage,
@@ -145,18 +125,8 @@ impl Fleet {
             operator,
             "invoice_storage",
         )?;
-        let backend_init = backend_api::BackendInitArgs {
-            admins: vec![],
-            payment_ledger: ledger,
-        };
-        install(
-            &ic,
-            backend,
-            &wasm.backend,
-            candid::encode_one(&backend_init)?,
-            operator,
-            "backend",
-        )?;
+        let backend_init = backend_api::BackendInitArgs { admins: vec![], payment_ledger: ledger };
+        install(&ic, backend, &wasm.backend, candid::encode_one(&backend_init)?, operator, "backend")?;
         let factory_init = token_factory_api::FactoryInitArgs {
             whitelist: vec![],
             release_principals: vec![release],
@@ -185,36 +155,21 @@ impl Fleet {
             future_factories,
             users,
         };
-        for service in [
-            fleet.token_factory,
-            fleet.audit_storage,
-            fleet.invoice_storage,
-        ] {
+        for service in [fleet.token_factory, fleet.audit_storage, fleet.invoice_storage] {
             fleet.admin_call(service, "setupWhitelist", (fleet.backend,))?;
         }
         let [distribution, multisig, dao, launchpad] = fleet.future_factories;
         fleet.admin_call(
             fleet.backend,
             "setupMicroservices",
-            (
-                fleet.audit_storage,
-                fleet.invoice_storage,
-                fleet.token_factory,
-                distribution,
-                multisig,
-                dao,
-                launchpad,
-            ),
+            (fleet.audit_storage, fleet.invoice_storage, fleet.token_factory, distribution, multisig, dao, launchpad),
         )?;
         // The integration guide's default (200 M cycles) leaves a new contract below its freezing threshold on a real
         // subnet, so it could never run its deployment notice; 2 T is what an operator would configure.
         fleet.admin_call(
             fleet.backend,
             "adminSetConfigValue",
-            (
-                "token_factory.initial_cycles".to_string(),
-                CONTRACT_CYCLES.to_string(),
-            ),
+            ("token_factory.initial_cycles".to_string(), CONTRACT_CYCLES.to_string()),
         )?;
         progress("setupWhitelist(backend) on token_factory, audit_storage, invoice_storage; setupMicroservices and token_factory.initial_cycles on backend");
         Ok(fleet)
@@ -222,10 +177,7 @@ impl Fleet {
 
     /// ICRC-1 balance of a principal's default account on the payment ledger.
     pub fn balance(&self, owner: Principal) -> Result<u128> {
-        let account = Account {
-            owner,
-            subaccount: None,
-        };
+        let account = Account { owner, subaccount: None };
         let (balance,): (Nat,) = self.query(self.ledger, owner, "icrc1_balance_of", (account,))?;
         nat_to_u128(&balance)
     }
@@ -237,29 +189,16 @@ impl Fleet {
 
     /// The fee the backend charges for `service` (`token_factory`, ...), as `getServiceFee` answers.
     pub fn service_fee(&self, service: &str) -> Result<u128> {
-        let (fee,): (Option<Nat>,) = self.query(
-            self.backend,
-            self.operator,
-            "getServiceFee",
-            (service.to_string(),),
-        )?;
+        let (fee,): (Option<Nat>,) =
+            self.query(self.backend, self.operator, "getServiceFee", (service.to_string(),))?;
         nat_to_u128(&fee.with_context(|| format!("no fee configured for {service}"))?)
     }
 }
 
-fn install(
-    ic: &PocketIc,
-    id: Principal,
-    wasm: &[u8],
-    arg: Vec<u8>,
-    operator: Principal,
-    name: &str,
-) -> Result<()> {
+fn install(ic: &PocketIc, id: Principal, wasm: &[u8], arg: Vec<u8>, operator: Principal, name: &str) -> Result<()> {
     ic.install_canister(id, wasm.to_vec(), arg, Some(operator));
     ensure!(
-        ic.canister_status(id, Some(operator))
-            .map(|s| s.module_hash.is_some())
-            .unwrap_or(false),
+        ic.canister_status(id, Some(operator)).map(|s| s.module_hash.is_some()).unwrap_or(false),
         "{name}: install left no module"
     );
     Ok(())
@@ -267,11 +206,9 @@ fn install(
 
 /// The version compiled into the token wasm, read from the `fleet:version` metadata `release build` embeds.
 pub fn token_version(wasm: &[u8]) -> Result<String> {
-    let meta = factory_engine::registry::wasm_meta::read_metadata(wasm)
-        .map_err(|e| anyhow::anyhow!("token wasm: {e}"))?;
-    meta.version.context(
-        "token wasm has no fleet:version metadata: build it with `cargo run -p release -- build`",
-    )
+    let meta =
+        factory_engine::registry::wasm_meta::read_metadata(wasm).map_err(|e| anyhow::anyhow!("token wasm: {e}"))?;
+    meta.version.context("token wasm has no fleet:version metadata: build it with `cargo run -p release -- build`")
 }
 
 fn ledger_args(users: &[Principal]) -> TokenArgs {
@@ -282,15 +219,7 @@ fn ledger_args(users: &[Principal]) -> TokenArgs {
         transfer_fee: Nat::from(LEDGER_FEE),
         initial_balances: users
             .iter()
-            .map(|&owner| {
-                (
-                    Account {
-                        owner,
-                        subaccount: None,
-                    },
-                    Nat::from(USER_FUNDS),
-                )
-            })
+            .map(|&owner| (Account { owner, subaccount: None }, Nat::from(USER_FUNDS)))
             .collect(),
         minting_account: None,
         logo: None,

@@ -38,11 +38,7 @@ pub fn publish_version(
         size: wasm.len() as u64,
         chunk_size: Some(CHUNK_SIZE as u32),
         release_notes: release_notes.into(),
-        upgrade: UpgradeMetadata {
-            checkpoint: false,
-            post_upgrade_arg: None,
-            reachable_from: None,
-        },
+        upgrade: UpgradeMetadata { checkpoint: false, post_upgrade_arg: None, reachable_from: None },
     };
     let progress: UploadProgress = fleet.call(factory, uploader, "beginUpload", (begin,))?;
     let chunks: Vec<&[u8]> = wasm.chunks(CHUNK_SIZE).collect();
@@ -57,11 +53,7 @@ pub fn publish_version(
     order.push(0); // a re-sent chunk must be accepted without being counted twice
     let mut last = progress;
     for index in order {
-        let chunk = UploadChunkArgs {
-            version: version.into(),
-            index: index as u32,
-            bytes: chunks[index].to_vec(),
-        };
+        let chunk = UploadChunkArgs { version: version.into(), index: index as u32, bytes: chunks[index].to_vec() };
         last = fleet.call(factory, uploader, "uploadChunk", (chunk,))?;
     }
     ensure!(
@@ -70,23 +62,10 @@ pub fn publish_version(
         last.missing
     );
 
-    let info: VersionInfo =
-        fleet.call(factory, uploader, "finalizeUpload", (version.to_string(),))?;
-    ensure!(
-        info.status == VersionStatus::Published,
-        "{version} is {:?} after finalize",
-        info.status
-    );
-    ensure!(
-        info.sha256 == sha256,
-        "registry recorded another sha256 for {version}"
-    );
-    Ok(PublishReport {
-        version: version.into(),
-        chunks: chunks.len(),
-        bytes: wasm.len(),
-        sha256: hex(&sha256),
-    })
+    let info: VersionInfo = fleet.call(factory, uploader, "finalizeUpload", (version.to_string(),))?;
+    ensure!(info.status == VersionStatus::Published, "{version} is {:?} after finalize", info.status);
+    ensure!(info.sha256 == sha256, "registry recorded another sha256 for {version}");
+    Ok(PublishReport { version: version.into(), chunks: chunks.len(), bytes: wasm.len(), sha256: hex(&sha256) })
 }
 
 pub fn hex(bytes: &[u8]) -> String {
