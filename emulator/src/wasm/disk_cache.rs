@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use candid::{CandidType, Deserialize};
 use sha2::{Digest, Sha256};
@@ -148,8 +149,61 @@ fn decode_info(bytes: &[u8]) -> Option<ModuleInfo> {
     })
 }
 
+/// How long a process waits for another one compiling the same module before compiling it itself.
+const WAIT_FOR_OTHER_COMPILER: Duration = Duration::from_secs(180);
+
+/// Loads the module from the cache, or compiles it with `compile` and stores it. When several processes (e.g.
+/// nextest runs every test in its own process) need the same module at once, one compiles it while the others
+/// wait for its entry, instead of all of them paying cranelift on a small machine.
+pub fn load_or_compile(
+    code_hash: &[u8; 32],
+    compile: impl FnOnce() -> Result<(Module, ModuleInfo), String>,
+) -> Result<(Module, ModuleInfo), String> {
+    if let Some(found) = load(code_hash) {
+        return Ok(found);
+    }
+    let lock = paths(code_hash).map(|(module_path, _)| module_path.with_extension("lock"));
+    let mut held = None;
+    if let Some(lock) = lock {
+        let deadline = Instant::now() + WAIT_FOR_OTHER_COMPILER;
+        loop {
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(&lock) {
+                Ok(_) => {
+                    held = Some(LockGuard(lock));
+                    break;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100));
+                    if let Some(found) = load(code_hash) {
+                        return Ok(found);
+                    }
+                }
+                // Stale lock (a compiler that died) or an unwritable directory: compile without the lock.
+                Err(_) => break,
+            }
+        }
+        // Another process may have finished between our last look and taking the lock.
+        if let Some(found) = load(code_hash) {
+            return Ok(found);
+        }
+    }
+    let (module, info) = compile()?;
+    store(code_hash, &module, &info);
+    drop(held);
+    Ok((module, info))
+}
+
+/// Removes the lock file when the compilation is done (or failed).
+struct LockGuard(PathBuf);
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// A previously compiled module, if the cache has a valid entry.
-pub fn load(code_hash: &[u8; 32]) -> Option<(Module, ModuleInfo)> {
+fn load(code_hash: &[u8; 32]) -> Option<(Module, ModuleInfo)> {
     let (module_path, info_path) = paths(code_hash)?;
     let info = decode_info(&std::fs::read(&info_path).ok()?)?;
     // SAFETY: the file was written by `store` below from `Module::serialize` of this same engine configuration
@@ -159,7 +213,7 @@ pub fn load(code_hash: &[u8; 32]) -> Option<(Module, ModuleInfo)> {
 }
 
 /// Saves a compiled module; failures are ignored (the cache is an optimisation).
-pub fn store(code_hash: &[u8; 32], module: &Module, info: &ModuleInfo) {
+fn store(code_hash: &[u8; 32], module: &Module, info: &ModuleInfo) {
     let Some((module_path, info_path)) = paths(code_hash) else { return };
     let (Ok(serialized), Some(info_bytes)) = (module.serialize(), encode_info(info)) else { return };
     let unique = format!("{}.{:?}", std::process::id(), std::thread::current().id());

@@ -81,15 +81,11 @@ pub fn compile(wasm: &[u8]) -> Result<Arc<CompiledModule>, String> {
     if let Some(found) = cache().lock().map_err(|_| "module cache poisoned")?.get(&code_hash) {
         return Ok(found.clone());
     }
-    let (module, info) = match super::disk_cache::load(&code_hash) {
-        Some(found) => found,
-        None => {
-            let (rewritten, info) = rewrite(&bytes)?;
-            let module = Module::new(engine(), &rewritten).map_err(|e| format!("Wasm module is invalid: {e:#}"))?;
-            super::disk_cache::store(&code_hash, &module, &info);
-            (module, info)
-        }
-    };
+    let (module, info) = super::disk_cache::load_or_compile(&code_hash, || {
+        let (rewritten, info) = rewrite(&bytes)?;
+        let module = Module::new(engine(), &rewritten).map_err(|e| format!("Wasm module is invalid: {e:#}"))?;
+        Ok((module, info))
+    })?;
     let pre = linker().instantiate_pre(&module).map_err(|e| format!("Wasm module has an invalid import: {e:#}"))?;
     let compiled = Arc::new(CompiledModule { info, code_hash, pre });
     cache().lock().map_err(|_| "module cache poisoned")?.insert(code_hash, compiled.clone());
