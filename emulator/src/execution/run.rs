@@ -99,7 +99,7 @@ pub fn error_reject(canister_id: CanisterId, error: &ExecError, limit: u64) -> R
 
 /// Whether an execution of this kind is charged and bumps the canister version when it succeeds.
 fn is_replicated(kind: EntryKind) -> bool {
-    !matches!(kind, EntryKind::NonReplicatedQuery | EntryKind::CompositeQuery | EntryKind::InspectMessage)
+    !kind.is_non_replicated()
 }
 
 impl Subnet {

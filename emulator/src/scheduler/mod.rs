@@ -6,6 +6,7 @@
 //! global timers and heartbeats, inducts ingress, then executes queued messages until the queue is empty or the
 //! round's execution budget is spent.
 
+mod composite;
 mod messages;
 mod round;
 #[cfg(test)]

@@ -223,15 +223,15 @@ impl Subnet {
             return Err(RejectResponse::wasm_module_not_found(canister_id).uncertified());
         };
         let info = &code.module.info;
-        let (kind, export) = if info.query_methods.contains(method) {
-            (EntryKind::NonReplicatedQuery, format!("canister_query {method}"))
-        } else if info.composite_query_methods.contains(method) {
-            (EntryKind::CompositeQuery, format!("canister_composite_query {method}"))
-        } else {
+        if info.composite_query_methods.contains(method) {
+            return self.composite_query(canister_id, sender, method, payload).map_err(RejectResponse::uncertified);
+        }
+        if !info.query_methods.contains(method) {
             return Err(RejectResponse::method_not_found(canister_id, "query", method).uncertified());
-        };
+        }
+        let export = format!("canister_query {method}");
         let limit = self.config.query_instruction_limit;
-        let mut args = RunArgs::new(kind, Entry::Export(&export), sender, limit);
+        let mut args = RunArgs::new(EntryKind::NonReplicatedQuery, Entry::Export(&export), sender, limit);
         args.arg = payload;
         args.method_name = method.to_string();
         args.can_respond = true;
@@ -242,11 +242,6 @@ impl Subnet {
             (Ok(()), Some(Response::Reject(message))) => {
                 Err(RejectResponse::canister_rejected(canister_id, message).uncertified())
             }
-            (Ok(()), None) if kind == EntryKind::CompositeQuery => Err(RejectResponse::new(
-                ErrorCode::CanisterContractViolation,
-                format!("Error from Canister {canister_id}: composite query calls are not supported by the emulator"),
-            )
-            .uncertified()),
             (Ok(()), None) => Err(RejectResponse::did_not_reply(canister_id).uncertified()),
         }
     }

@@ -152,3 +152,103 @@ fn a_round_respects_its_execution_budget() {
     subnet.tick();
     assert_eq!(version(&subnet), 3);
 }
+
+/// `query get` replies `[42]` after writing heap[0] (a write that must not survive).
+fn getter_module() -> Vec<u8> {
+    use ValType::I32;
+    let mut m = Module::default();
+    let append = import(&mut m, "msg_reply_data_append", &[I32, I32], &[]);
+    let reply = import(&mut m, "msg_reply", &[], &[]);
+    let mem = m.memories.add_local(false, false, 1, None, None);
+    m.data.add(DataKind::Active { memory: mem, offset: ConstExpr::Value(Value::I32(10)) }, vec![42]);
+    export(&mut m, "canister_query get", |body| {
+        body.i32_const(10).i32_const(1).call(append).call(reply);
+        body.i32_const(10).i32_const(7).store(mem, StoreKind::I32_8 { atomic: false }, MemArg { align: 0, offset: 0 });
+    });
+    m.emit_wasm()
+}
+
+/// `composite_query relay(callee)`: calls `callee.get`, or `callee.relay` when the argument is 30 bytes
+/// (callee padded with the marker), and answers with the reply, or `[reject code]` on a reject.
+fn relay_module() -> Vec<u8> {
+    use ValType::I32;
+    let mut m = Module::default();
+    let arg_size = import(&mut m, "msg_arg_data_size", &[], &[I32]);
+    let arg_copy = import(&mut m, "msg_arg_data_copy", &[I32, I32, I32], &[]);
+    let call_new = import(&mut m, "call_new", &[I32; 8], &[]);
+    let append_call = import(&mut m, "call_data_append", &[I32, I32], &[]);
+    let perform = import(&mut m, "call_perform", &[], &[I32]);
+    let append = import(&mut m, "msg_reply_data_append", &[I32, I32], &[]);
+    let reply = import(&mut m, "msg_reply", &[], &[]);
+    let reject_code = import(&mut m, "msg_reject_code", &[], &[I32]);
+    let mem = m.memories.add_local(false, false, 1, None, None);
+    m.data.add(DataKind::Active { memory: mem, offset: ConstExpr::Value(Value::I32(100)) }, b"get".to_vec());
+    m.data.add(DataKind::Active { memory: mem, offset: ConstExpr::Value(Value::I32(110)) }, b"relay".to_vec());
+    let byte = MemArg { align: 0, offset: 0 };
+    let env = m.locals.add(I32);
+    let mut on_reply = FunctionBuilder::new(&mut m.types, &[I32], &[]);
+    on_reply.func_body().i32_const(300).i32_const(0).call(arg_size).call(arg_copy);
+    on_reply.func_body().i32_const(300).call(arg_size).call(append).call(reply);
+    let on_reply = on_reply.finish(vec![env], &mut m.funcs);
+    let env = m.locals.add(I32);
+    let mut on_reject = FunctionBuilder::new(&mut m.types, &[I32], &[]);
+    on_reject.func_body().i32_const(300).call(reject_code).store(mem, StoreKind::I32_8 { atomic: false }, byte);
+    on_reject.func_body().i32_const(300).i32_const(1).call(append).call(reply);
+    let on_reject = on_reject.finish(vec![env], &mut m.funcs);
+    let table = m.tables.add_local(false, 2, Some(2), RefType::FUNCREF);
+    m.elements.add(
+        ElementKind::Active { table, offset: ConstExpr::Value(Value::I32(0)) },
+        ElementItems::Functions(vec![on_reply, on_reject]),
+    );
+    export(&mut m, "canister_composite_query relay", |body| {
+        body.i32_const(0).i32_const(0).call(arg_size).call(arg_copy);
+        // arg = callee (10 bytes) [+ anything: then call `relay` instead of `get`, forwarding the whole arg]
+        body.i32_const(0).i32_const(10);
+        body.call(arg_size).i32_const(10).binop(BinaryOp::I32GtU).if_else(
+            I32,
+            |then| {
+                then.i32_const(110);
+            },
+            |other| {
+                other.i32_const(100);
+            },
+        );
+        body.call(arg_size).i32_const(10).binop(BinaryOp::I32GtU).if_else(
+            I32,
+            |then| {
+                then.i32_const(5);
+            },
+            |other| {
+                other.i32_const(3);
+            },
+        );
+        body.i32_const(0).i32_const(0).i32_const(1).i32_const(0).call(call_new);
+        body.i32_const(10).call(arg_size).i32_const(10).binop(BinaryOp::I32Sub).call(append_call);
+        body.call(perform).drop();
+    });
+    m.emit_wasm()
+}
+
+#[test]
+fn composite_queries_call_queries_and_discard_every_change() {
+    let (mut subnet, ids) = subnet_with(&[relay_module(), getter_module(), relay_module()]);
+    let (relay, getter, relay2) = (ids[0], ids[1], ids[2]);
+    let anonymous = Principal::anonymous();
+    let reply = subnet.query(relay, anonymous, "relay", getter.as_slice().to_vec());
+    assert_eq!(reply, Ok(vec![42]));
+    // The getter's write after replying was discarded: the second call sees the same state.
+    assert_eq!(subnet.query(relay, anonymous, "relay", getter.as_slice().to_vec()), Ok(vec![42]));
+    // relay -> relay2 -> getter: nested composite query.
+    let mut arg = relay2.as_slice().to_vec();
+    arg.extend_from_slice(getter.as_slice());
+    assert_eq!(subnet.query(relay, anonymous, "relay", arg), Ok(vec![42]));
+    // relay -> relay2 -> relay: a loop, rejected inside the graph; relay2 answers with the reject code.
+    let mut arg = relay2.as_slice().to_vec();
+    arg.extend_from_slice(relay.as_slice());
+    assert_eq!(subnet.query(relay, anonymous, "relay", arg), Ok(vec![5]), "CANISTER_ERROR for the loop");
+    // A composite query cannot run in replicated mode.
+    let id = subnet.submit_ingress(relay, anonymous, "relay", getter.as_slice().to_vec());
+    assert!(id.is_ok());
+    let reject = subnet.await_ingress(id.unwrap()).unwrap_err();
+    assert_eq!(reject.error_code, ErrorCode::CompositeQueryCalledInReplicatedMode);
+}

@@ -115,6 +115,8 @@ fn pending<'a>(c: &'a mut Ctx<'_>, import: &str) -> HostResult<&'a mut OutgoingC
 }
 
 fn add_cycles(c: &mut Ctx<'_>, amount: u128, import: &str) -> HostResult<()> {
+    // Cycles cannot be attached in composite queries.
+    api(c, U | RY | RT | T, import)?;
     pending(c, import)?;
     let a = api(c, CALLS, import)?;
     if amount > a.liquid_balance() {

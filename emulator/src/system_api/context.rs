@@ -28,6 +28,10 @@ pub enum EntryKind {
     ReplyCallback,
     /// reject callback: Rt
     RejectCallback,
+    /// reply callback of a composite query: CRy
+    CompositeReplyCallback,
+    /// reject callback of a composite query: CRt
+    CompositeRejectCallback,
     /// cleanup callback: C
     Cleanup,
     /// canister_global_timer, canister_heartbeat, canister_on_low_wasm_memory: T
@@ -50,16 +54,18 @@ pub mod allowed {
     pub const C: u32 = 1 << 9;
     pub const T: u32 = 1 << 10;
     pub const F: u32 = 1 << 11;
+    pub const CRY: u32 = 1 << 12;
+    pub const CRT: u32 = 1 << 13;
     /// `*`: every context except `(start)`.
-    pub const STAR: u32 = I | G | U | RQ | NRQ | CQ | RY | RT | C | T | F;
+    pub const STAR: u32 = I | G | U | RQ | NRQ | CQ | RY | RT | CRY | CRT | C | T | F;
     /// `* s`
     pub const ANY: u32 = STAR | S;
     /// Query contexts (Q in the spec).
     pub const Q: u32 = RQ | NRQ;
     /// Where calls can be made (U CQ Ry Rt CRy CRt T).
-    pub const CALLS: u32 = U | CQ | RY | RT | T;
+    pub const CALLS: u32 = U | CQ | RY | RT | CRY | CRT | T;
     /// Where a response can be given (U RQ NRQ CQ Ry Rt CRy CRt).
-    pub const RESPOND: u32 = U | Q | CQ | RY | RT;
+    pub const RESPOND: u32 = U | Q | CQ | RY | RT | CRY | CRT;
 }
 
 impl EntryKind {
@@ -75,10 +81,24 @@ impl EntryKind {
             EntryKind::CompositeQuery => CQ,
             EntryKind::ReplyCallback => RY,
             EntryKind::RejectCallback => RT,
+            EntryKind::CompositeReplyCallback => CRY,
+            EntryKind::CompositeRejectCallback => CRT,
             EntryKind::Cleanup => C,
             EntryKind::SystemTask => T,
             EntryKind::InspectMessage => F,
         }
+    }
+
+    /// Executions that run in non-replicated mode (their changes are always discarded, nothing is charged).
+    pub fn is_non_replicated(self) -> bool {
+        matches!(
+            self,
+            EntryKind::NonReplicatedQuery
+                | EntryKind::CompositeQuery
+                | EntryKind::CompositeReplyCallback
+                | EntryKind::CompositeRejectCallback
+                | EntryKind::InspectMessage
+        )
     }
 
     /// The spec's name of the context, for trap messages.
@@ -94,6 +114,8 @@ impl EntryKind {
             EntryKind::CompositeQuery => "composite query",
             EntryKind::ReplyCallback => "reply callback",
             EntryKind::RejectCallback => "reject callback",
+            EntryKind::CompositeReplyCallback => "composite reply callback",
+            EntryKind::CompositeRejectCallback => "composite reject callback",
             EntryKind::Cleanup => "cleanup",
             EntryKind::SystemTask => "system task",
             EntryKind::InspectMessage => "inspect message",

@@ -5,7 +5,7 @@ use candid::Principal;
 use wasmtime::Linker;
 
 use super::context::allowed::*;
-use super::context::{EntryKind, HostTrap};
+use super::context::HostTrap;
 use super::host::{api, copy_out, read_heap, trap, u, violation, Ctx, Host, HostResult};
 
 /// Largest certified data.
@@ -61,8 +61,7 @@ pub fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
     })?;
     linker.func_wrap("ic0", "in_replicated_execution", |mut c: Ctx<'_>| -> HostResult<i32> {
         let a = api(&mut c, ANY, "in_replicated_execution")?;
-        Ok(!matches!(a.kind, EntryKind::NonReplicatedQuery | EntryKind::CompositeQuery | EntryKind::InspectMessage)
-            as i32)
+        Ok(!a.kind.is_non_replicated() as i32)
     })?;
     linker
         .func_wrap("ic0", "time", |mut c: Ctx<'_>| -> HostResult<i64> { Ok(api(&mut c, STAR, "time")?.time as i64) })?;

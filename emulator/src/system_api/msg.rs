@@ -7,7 +7,7 @@ use super::context::allowed::*;
 use super::context::{EntryKind, Response};
 use super::host::{api, copy_out, read_heap, u, violation, Ctx, Host, HostResult};
 
-const ARG: u32 = I | U | RQ | NRQ | CQ | RY | F;
+const ARG: u32 = I | U | RQ | NRQ | CQ | RY | CRY | F;
 
 pub fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
     linker.func_wrap("ic0", "msg_arg_data_size", |mut c: Ctx<'_>| -> HostResult<i32> {
@@ -29,7 +29,7 @@ pub fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
         copy_out(&mut c, u(dst), u(off), u(size), "msg_caller_copy", |a| a.caller.as_slice())
     })?;
     // Sender info (ic0 1.1): the emulator has no signed sender info, so it is empty.
-    const INFO: u32 = U | Q | CQ | RY | RT | C | F;
+    const INFO: u32 = U | Q | CQ | RY | RT | CRY | CRT | C | F;
     for (size_name, copy_name) in [
         ("msg_caller_info_data_size", "msg_caller_info_data_copy"),
         ("msg_caller_info_signer_size", "msg_caller_info_signer_copy"),
@@ -44,10 +44,10 @@ pub fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
         })?;
     }
     linker.func_wrap("ic0", "msg_reject_code", |mut c: Ctx<'_>| -> HostResult<i32> {
-        Ok(api(&mut c, RY | RT, "msg_reject_code")?.reject_code as i32)
+        Ok(api(&mut c, RY | RT | CRY | CRT, "msg_reject_code")?.reject_code as i32)
     })?;
     linker.func_wrap("ic0", "msg_reject_msg_size", |mut c: Ctx<'_>| -> HostResult<i32> {
-        let a = api(&mut c, RT, "msg_reject_msg_size")?;
+        let a = api(&mut c, RT | CRT, "msg_reject_msg_size")?;
         if a.reject_code == 0 {
             return violation("ic0.msg_reject_msg_size called without a reject");
         }
@@ -57,14 +57,14 @@ pub fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
         "ic0",
         "msg_reject_msg_copy",
         |mut c: Ctx<'_>, dst: i32, off: i32, size: i32| -> HostResult<()> {
-            if api(&mut c, RT, "msg_reject_msg_copy")?.reject_code == 0 {
+            if api(&mut c, RT | CRT, "msg_reject_msg_copy")?.reject_code == 0 {
                 return violation("ic0.msg_reject_msg_copy called without a reject");
             }
             copy_out(&mut c, u(dst), u(off), u(size), "msg_reject_msg_copy", |a| a.reject_message.as_bytes())
         },
     )?;
     linker.func_wrap("ic0", "msg_deadline", |mut c: Ctx<'_>| -> HostResult<i64> {
-        Ok(api(&mut c, U | Q | CQ | RY | RT, "msg_deadline")?.deadline as i64)
+        Ok(api(&mut c, U | Q | CQ | RY | RT | CRY | CRT, "msg_deadline")?.deadline as i64)
     })?;
     linker.func_wrap("ic0", "msg_reply_data_append", |mut c: Ctx<'_>, src: i32, size: i32| -> HostResult<()> {
         check_can_respond(&mut c, "msg_reply_data_append")?;

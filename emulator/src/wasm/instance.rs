@@ -147,9 +147,13 @@ impl LiveInstance {
 
     /// Runs one entry point with `fuel` instructions. Effects stay pending until `commit` or `rollback`.
     pub fn run(&mut self, entry: Entry<'_>, api: ApiState, fuel: u64) -> Execution {
-        let heap_bytes = self.memory.map_or(0, |m| m.data_size(&self.store));
-        self.store.data_mut().tracker.begin(heap_bytes);
-        self.saved_globals = self.globals.clone().iter().map(|g| g.get(&mut self.store)).collect();
+        // A run on an instance with uncommitted changes continues that transaction (upgrades, composite
+        // queries): the undo log keeps the state from before the first run.
+        if !self.pending {
+            let heap_bytes = self.memory.map_or(0, |m| m.data_size(&self.store));
+            self.store.data_mut().tracker.begin(heap_bytes);
+            self.saved_globals = self.globals.clone().iter().map(|g| g.get(&mut self.store)).collect();
+        }
         self.store.data_mut().api = Some(api);
         self.pending = true;
         let _ = self.store.set_fuel(fuel);
