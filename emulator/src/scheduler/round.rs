@@ -4,6 +4,7 @@ use candid::{CandidType, Deserialize, Principal};
 use ic_management_canister_types::{CanisterLogRecord, LogVisibility};
 
 use super::{CallContext, IngressRecord, Message, Request};
+use crate::cycles;
 use crate::errors::{ErrorCode, RejectResponse};
 use crate::execution::{error_reject, Persist, RunArgs};
 use crate::state::{CallOrigin, CanisterId, MessageId, RunStatus, Subnet, MAX_PAYLOAD_BYTES};
@@ -66,7 +67,8 @@ impl Subnet {
         }
     }
 
-    /// Global timers that are due and heartbeats, on running canisters that are not frozen.
+    /// Global timers that are due, heartbeats and the low-wasm-memory hook, on running canisters that are not
+    /// frozen.
     fn run_system_tasks(&mut self) {
         let now = self.time_nanos;
         let mut tasks = Vec::new();
@@ -75,9 +77,27 @@ impl Subnet {
             if canister.status != RunStatus::Running || canister.instance.is_none() {
                 continue;
             }
+            let reserve = cycles::freeze_reserve(canister.memory_size(), canister.settings.freezing_threshold);
+            if canister.cycles < reserve {
+                continue; // frozen
+            }
             let info = &code.module.info;
             if info.has_heartbeat {
                 tasks.push((*id, "canister_heartbeat"));
+            }
+            if info.has_on_low_wasm_memory {
+                // The hook runs once each time the free heap (below wasm_memory_limit) drops under the threshold.
+                let settings = &canister.settings;
+                let limit = if settings.wasm_memory_limit == 0 { 4 << 30 } else { settings.wasm_memory_limit };
+                let heap = canister.instance.as_ref().map_or(0, |i| i.heap_size());
+                let low =
+                    settings.wasm_memory_threshold > 0 && limit.saturating_sub(heap) < settings.wasm_memory_threshold;
+                if low && !canister.low_wasm_memory_hook_ran {
+                    canister.low_wasm_memory_hook_ran = true;
+                    tasks.push((*id, "canister_on_low_wasm_memory"));
+                } else if !low {
+                    canister.low_wasm_memory_hook_ran = false;
+                }
             }
             if canister.global_timer != 0 && canister.global_timer <= now {
                 // The timer is deactivated once scheduled, whatever the task does.

@@ -252,3 +252,34 @@ fn composite_queries_call_queries_and_discard_every_change() {
     let reject = subnet.await_ingress(id.unwrap()).unwrap_err();
     assert_eq!(reject.error_code, ErrorCode::CompositeQueryCalledInReplicatedMode);
 }
+
+/// Exports `canister_on_low_wasm_memory`, which grows stable memory by one page (a visible run counter).
+fn low_memory_module() -> Vec<u8> {
+    let mut m = Module::default();
+    let grow = import(&mut m, "stable64_grow", &[ValType::I64], &[ValType::I64]);
+    m.memories.add_local(false, false, 2, None, None);
+    export(&mut m, "canister_on_low_wasm_memory", |body| {
+        body.i64_const(1).call(grow).drop();
+    });
+    m.emit_wasm()
+}
+
+#[test]
+fn the_low_wasm_memory_hook_runs_once_per_low_memory_episode() {
+    let (mut subnet, ids) = subnet_with(&[low_memory_module()]);
+    let id = ids[0];
+    let runs = |subnet: &Subnet| subnet.canister(&id).unwrap().stable.size_pages();
+    subnet.tick();
+    assert_eq!(runs(&subnet), 0, "no threshold, no hook");
+    let settings = &mut subnet.canister_mut(&id).unwrap().settings;
+    settings.wasm_memory_limit = 3 * 65_536;
+    settings.wasm_memory_threshold = 2 * 65_536;
+    subnet.tick();
+    subnet.tick();
+    assert_eq!(runs(&subnet), 1, "free heap 64 KiB < threshold 128 KiB: one run");
+    subnet.canister_mut(&id).unwrap().settings.wasm_memory_threshold = 0;
+    subnet.tick();
+    subnet.canister_mut(&id).unwrap().settings.wasm_memory_threshold = 2 * 65_536;
+    subnet.tick();
+    assert_eq!(runs(&subnet), 2, "a new episode runs the hook again");
+}
