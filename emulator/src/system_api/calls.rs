@@ -8,6 +8,11 @@ use super::context::{Closure, OutgoingCall};
 use super::host::{api, read_heap, u, u128_from, violation, write_u128, Ctx, Host, HostResult};
 use crate::cycles;
 
+/// Principals are at most 29 bytes.
+const MAX_PRINCIPAL_BYTES: u64 = 29;
+/// Longest method name accepted in a call.
+const MAX_METHOD_NAME_BYTES: u64 = 20_000;
+
 /// Bounded-wait calls are clamped to this timeout.
 pub const MAX_CALL_TIMEOUT_SECONDS: u32 = 300;
 
@@ -26,6 +31,9 @@ pub fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
          reject_env: i32|
          -> HostResult<()> {
             api(&mut c, CALLS, "call_new")?;
+            if u(callee_size) > MAX_PRINCIPAL_BYTES || u(name_size) > MAX_METHOD_NAME_BYTES {
+                return violation("ic0.call_new: the callee or the method name is too long");
+            }
             let callee = read_heap(&mut c, u(callee_src), u(callee_size), "call_new")?;
             let name = read_heap(&mut c, u(name_src), u(name_size), "call_new")?;
             let Ok(callee) = Principal::try_from_slice(&callee) else {
@@ -61,18 +69,15 @@ pub fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
         Ok(())
     })?;
     linker.func_wrap("ic0", "call_data_append", |mut c: Ctx<'_>, src: i32, size: i32| -> HostResult<()> {
-        pending(&mut c, "call_data_append")?;
-        let bytes = read_heap(&mut c, u(src), u(size), "call_data_append")?;
-        let a = api(&mut c, CALLS, "call_data_append")?;
-        let max = a.max_payload;
-        let call = a.pending_call.as_mut().expect("checked by pending()");
-        if call.payload.len() + bytes.len() > max {
+        let max = api(&mut c, CALLS, "call_data_append")?.max_payload as u64;
+        let total = pending(&mut c, "call_data_append")?.payload.len() as u64 + u(size);
+        if total > max {
             return violation(format!(
-                "ic0.call_data_append: the payload ({} bytes) exceeds the maximum of {max} bytes",
-                call.payload.len() + bytes.len()
+                "ic0.call_data_append: the payload ({total} bytes) exceeds the maximum of {max} bytes"
             ));
         }
-        call.payload.extend_from_slice(&bytes);
+        let bytes = read_heap(&mut c, u(src), u(size), "call_data_append")?;
+        pending(&mut c, "call_data_append")?.payload.extend_from_slice(&bytes);
         Ok(())
     })?;
     linker.func_wrap("ic0", "call_with_best_effort_response", |mut c: Ctx<'_>, timeout: i32| -> HostResult<()> {

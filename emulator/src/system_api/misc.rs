@@ -53,6 +53,9 @@ pub fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
     })?;
     linker.func_wrap("ic0", "is_controller", |mut c: Ctx<'_>, src: i32, size: i32| -> HostResult<i32> {
         api(&mut c, ANY, "is_controller")?;
+        if u(size) > 29 {
+            return violation("ic0.is_controller: the argument is not a valid principal");
+        }
         let bytes = read_heap(&mut c, u(src), u(size), "is_controller")?;
         let Ok(principal) = Principal::try_from_slice(&bytes) else {
             return violation("ic0.is_controller: the argument is not a valid principal");

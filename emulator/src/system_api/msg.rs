@@ -7,6 +7,9 @@ use super::context::allowed::*;
 use super::context::{EntryKind, Response};
 use super::host::{api, copy_out, read_heap, u, violation, Ctx, Host, HostResult};
 
+/// Longest reject message a canister may give (the replica's limit is of this order).
+const MAX_REJECT_MESSAGE_BYTES: u64 = 8 * 1024;
+
 const ARG: u32 = I | U | RQ | NRQ | CQ | RY | CRY | F;
 
 pub fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
@@ -68,16 +71,16 @@ pub fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
     })?;
     linker.func_wrap("ic0", "msg_reply_data_append", |mut c: Ctx<'_>, src: i32, size: i32| -> HostResult<()> {
         check_can_respond(&mut c, "msg_reply_data_append")?;
-        let bytes = read_heap(&mut c, u(src), u(size), "msg_reply_data_append")?;
         let a = api(&mut c, RESPOND, "msg_reply_data_append")?;
-        if a.reply_buffer.len() + bytes.len() > a.max_payload {
+        let total = a.reply_buffer.len() as u64 + u(size);
+        if total > a.max_payload as u64 {
             return violation(format!(
-                "ic0.msg_reply_data_append: application payload size ({}) cannot be larger than {}",
-                a.reply_buffer.len() + bytes.len(),
+                "ic0.msg_reply_data_append: application payload size ({total}) cannot be larger than {}",
                 a.max_payload
             ));
         }
-        a.reply_buffer.extend_from_slice(&bytes);
+        let bytes = read_heap(&mut c, u(src), u(size), "msg_reply_data_append")?;
+        api(&mut c, RESPOND, "msg_reply_data_append")?.reply_buffer.extend_from_slice(&bytes);
         Ok(())
     })?;
     linker.func_wrap("ic0", "msg_reply", |mut c: Ctx<'_>| -> HostResult<()> {
@@ -89,6 +92,9 @@ pub fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
     })?;
     linker.func_wrap("ic0", "msg_reject", |mut c: Ctx<'_>, src: i32, size: i32| -> HostResult<()> {
         check_can_respond(&mut c, "msg_reject")?;
+        if u(size) > MAX_REJECT_MESSAGE_BYTES {
+            return violation(format!("ic0.msg_reject: the message exceeds {MAX_REJECT_MESSAGE_BYTES} bytes"));
+        }
         let bytes = read_heap(&mut c, u(src), u(size), "msg_reject")?;
         let Ok(message) = String::from_utf8(bytes) else {
             return violation("ic0.msg_reject: the reject message is not valid UTF-8");

@@ -4,7 +4,7 @@
 use wasmtime::Linker;
 
 use super::context::allowed::ANY;
-use super::host::{api, read_heap, trap, u, violation, write_heap, Ctx, Host, HostResult};
+use super::host::{api, charge, trap, u, violation, Ctx, Host, HostResult};
 use super::HostTrap;
 
 /// The 32-bit API cannot address more than 4 GiB.
@@ -55,31 +55,43 @@ pub fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
     Ok(())
 }
 
+/// Copies heap `[src, src+size)` into stable memory at `offset`, without an intermediate buffer.
 fn write(c: &mut Ctx<'_>, offset: u64, src: u64, size: u64, import: &str) -> HostResult<()> {
     api(c, ANY, import)?;
-    let bytes = read_heap(c, src, size, import)?;
-    let a = api(c, ANY, import)?;
-    match a.stable.write(offset, &bytes) {
-        Ok(()) => Ok(()),
-        Err(e) => trap(HostTrap::Trapped(format!(
-            "ic0.{import}: stable memory out of bounds (offset {}, size {}, stable memory {} bytes)",
-            e.offset, e.size, e.memory_bytes
+    charge(c, size)?;
+    let Some(memory) = c.data().memory else { return violation(format!("ic0.{import}: the canister has no memory")) };
+    let (heap, host) = memory.data_and_store_mut(&mut *c);
+    let range = heap_range(heap.len(), src, size, import)?;
+    let Some(api) = host.api.as_mut() else { return violation(format!("ic0.{import} called outside of a message")) };
+    api.stable.write(offset, &heap[range]).or_else(|e| out_of_bounds(import, e.offset, e.size, e.memory_bytes))
+}
+
+/// Copies stable memory `[offset, offset+size)` into the heap at `dst`, without an intermediate buffer.
+fn read(c: &mut Ctx<'_>, dst: u64, offset: u64, size: u64, import: &str) -> HostResult<()> {
+    api(c, ANY, import)?;
+    charge(c, size)?;
+    let Some(memory) = c.data().memory else { return violation(format!("ic0.{import}: the canister has no memory")) };
+    let (heap, host) = memory.data_and_store_mut(&mut *c);
+    let range = heap_range(heap.len(), dst, size, import)?;
+    let Some(api) = host.api.as_ref() else { return violation(format!("ic0.{import} called outside of a message")) };
+    if offset.checked_add(size).is_none_or(|end| end > api.stable.size_bytes()) {
+        return out_of_bounds(import, offset, size, api.stable.size_bytes());
+    }
+    host.tracker.mark_range(heap, dst, size);
+    api.stable.read(offset, &mut heap[range]).or_else(|e| out_of_bounds(import, e.offset, e.size, e.memory_bytes))
+}
+
+fn heap_range(heap_len: usize, addr: u64, size: u64, import: &str) -> HostResult<std::ops::Range<usize>> {
+    match addr.checked_add(size) {
+        Some(end) if end <= heap_len as u64 => Ok(addr as usize..end as usize),
+        _ => trap(HostTrap::Trapped(format!(
+            "ic0.{import}: heap out of bounds (address {addr}, size {size}, heap {heap_len} bytes)"
         ))),
     }
 }
 
-fn read(c: &mut Ctx<'_>, dst: u64, offset: u64, size: u64, import: &str) -> HostResult<()> {
-    let a = api(c, ANY, import)?;
-    let Ok(len) = usize::try_from(size) else { return violation(format!("ic0.{import}: size too large")) };
-    if offset.checked_add(size).is_none_or(|end| end > a.stable.size_bytes()) {
-        return trap(HostTrap::Trapped(format!(
-            "ic0.{import}: stable memory out of bounds (offset {offset}, size {size}, stable memory {} bytes)",
-            a.stable.size_bytes()
-        )));
-    }
-    let mut buf = vec![0u8; len];
-    a.stable
-        .read(offset, &mut buf)
-        .map_err(|_| wasmtime::Error::new(HostTrap::Trapped(format!("ic0.{import}: out of bounds"))))?;
-    write_heap(c, dst, &buf, import)
+fn out_of_bounds<T>(import: &str, offset: u64, size: u64, memory_bytes: u64) -> HostResult<T> {
+    trap(HostTrap::Trapped(format!(
+        "ic0.{import}: stable memory out of bounds (offset {offset}, size {size}, stable memory {memory_bytes} bytes)"
+    )))
 }
