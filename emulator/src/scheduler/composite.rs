@@ -50,7 +50,7 @@ impl Subnet {
         args.method_name = method.to_string();
         args.can_respond = true;
         let outcome = self.run(canister_id, args, Persist::Defer);
-        let result = self.drive_composite(active, canister_id, outcome, limit, nested);
+        let result = self.drive_composite(active, canister_id, caller, outcome, limit, nested);
         // Everything the graph did on this canister is discarded.
         if let Some(canister) = self.canister_mut(&canister_id) {
             canister.stable.rollback();
@@ -68,6 +68,7 @@ impl Subnet {
         &mut self,
         active: &mut Vec<CanisterId>,
         canister_id: CanisterId,
+        caller: Principal,
         first: RunResult,
         limit: u64,
         nested: bool,
@@ -83,7 +84,7 @@ impl Subnet {
                 Err(_) => (EntryKind::CompositeRejectCallback, call.reject),
             };
             let entry = Entry::Callback { fun: closure.fun, env: closure.env };
-            let mut args = RunArgs::new(kind, entry, call.callee, limit);
+            let mut args = RunArgs::new(kind, entry, caller, limit);
             match result {
                 Ok(data) => args.arg = data,
                 Err(reject) => {
@@ -104,7 +105,7 @@ impl Subnet {
                         let entry = Entry::Callback { fun: cleanup.fun, env: cleanup.env };
                         let _ = self.run(
                             canister_id,
-                            RunArgs::new(EntryKind::Cleanup, entry, call.callee, limit),
+                            RunArgs::new(EntryKind::Cleanup, entry, caller, limit),
                             Persist::Defer,
                         );
                     }

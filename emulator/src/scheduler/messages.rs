@@ -53,6 +53,7 @@ impl Subnet {
         let context = self.scheduler.open_context(CallContext {
             canister: request.receiver,
             origin: request.origin,
+            caller: request.sender,
             cycles_available: request.cycles,
             responded: false,
             outstanding: 0,
@@ -152,7 +153,8 @@ impl Subnet {
         let can_respond = context.needs_response();
         let cycles_available = context.cycles_available;
         let call_context_instructions = context.instructions;
-        let caller = callback.callee;
+        // Callbacks see the caller of the call context, not the canister that answered.
+        let caller = context.caller;
         let limit = self.config.update_instruction_limit;
         let (kind, closure) = match &result {
             Ok(_) => (EntryKind::ReplyCallback, callback.reply),

@@ -30,6 +30,8 @@ pub type ContextId = u64;
 pub struct CallContext {
     pub canister: CanisterId,
     pub origin: CallOrigin,
+    /// Who made the call: `msg_caller` in every execution of the context, callbacks included.
+    pub caller: Principal,
     /// Cycles attached to the call and not yet accepted (refunded with the response).
     pub cycles_available: u128,
     pub responded: bool,

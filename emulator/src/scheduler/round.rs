@@ -111,6 +111,7 @@ impl Subnet {
             let context = self.scheduler.open_context(CallContext {
                 canister: canister_id,
                 origin: CallOrigin::System,
+                caller: Principal::management_canister(),
                 cycles_available: 0,
                 responded: false,
                 outstanding: 0,

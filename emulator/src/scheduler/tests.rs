@@ -283,3 +283,44 @@ fn the_low_wasm_memory_hook_runs_once_per_low_memory_episode() {
     subnet.tick();
     assert_eq!(runs(&subnet), 2, "a new episode runs the hook again");
 }
+
+/// `update ask(callee)`: calls `callee.get`; its reply callback answers with `msg_caller`.
+fn ask_module() -> Vec<u8> {
+    use ValType::I32;
+    let mut m = Module::default();
+    let arg_size = import(&mut m, "msg_arg_data_size", &[], &[I32]);
+    let arg_copy = import(&mut m, "msg_arg_data_copy", &[I32, I32, I32], &[]);
+    let call_new = import(&mut m, "call_new", &[I32; 8], &[]);
+    let perform = import(&mut m, "call_perform", &[], &[I32]);
+    let caller_size = import(&mut m, "msg_caller_size", &[], &[I32]);
+    let caller_copy = import(&mut m, "msg_caller_copy", &[I32, I32, I32], &[]);
+    let append = import(&mut m, "msg_reply_data_append", &[I32, I32], &[]);
+    let reply = import(&mut m, "msg_reply", &[], &[]);
+    let mem = m.memories.add_local(false, false, 1, None, None);
+    m.data.add(DataKind::Active { memory: mem, offset: ConstExpr::Value(Value::I32(100)) }, b"get".to_vec());
+    let env = m.locals.add(I32);
+    let mut on_reply = FunctionBuilder::new(&mut m.types, &[I32], &[]);
+    on_reply.func_body().i32_const(300).i32_const(0).call(caller_size).call(caller_copy);
+    on_reply.func_body().i32_const(300).call(caller_size).call(append).call(reply);
+    let on_reply = on_reply.finish(vec![env], &mut m.funcs);
+    let table = m.tables.add_local(false, 1, Some(1), RefType::FUNCREF);
+    m.elements.add(
+        ElementKind::Active { table, offset: ConstExpr::Value(Value::I32(0)) },
+        ElementItems::Functions(vec![on_reply]),
+    );
+    export(&mut m, "canister_update ask", |body| {
+        body.i32_const(0).i32_const(0).call(arg_size).call(arg_copy);
+        body.i32_const(0).call(arg_size).i32_const(100).i32_const(3);
+        body.i32_const(0).i32_const(0).i32_const(0).i32_const(0).call(call_new);
+        body.call(perform).drop();
+    });
+    m.emit_wasm()
+}
+
+#[test]
+fn callbacks_see_the_caller_of_the_call_context() {
+    let (mut subnet, ids) = subnet_with(&[ask_module(), getter_module()]);
+    let user = Principal::from_slice(&[7; 29]);
+    let id = subnet.submit_ingress(ids[0], user, "ask", ids[1].as_slice().to_vec()).unwrap();
+    assert_eq!(subnet.await_ingress(id), Ok(user.as_slice().to_vec()), "the user, not the canister that replied");
+}
