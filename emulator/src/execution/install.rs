@@ -161,11 +161,9 @@ impl Subnet {
 
         let canister = self.canister_mut(&canister_id).expect("still exists");
         let new_instance = if keep_heap {
+            // Enhanced orthogonal persistence: the new module starts on the old heap, with its own globals.
             let old = canister.instance.as_ref().map(|i| i.heap_copy()).unwrap_or_default();
-            LiveInstance::restore(code.module.clone(), heap_limit, &old, &[]).or_else(|_| {
-                // The new module's globals differ: keep the heap, start with the module's own globals.
-                LiveInstance::new(code.module.clone(), heap_limit)
-            })
+            LiveInstance::restore(code.module.clone(), heap_limit, &old, &[])
         } else {
             LiveInstance::new(code.module.clone(), heap_limit)
         };
