@@ -86,13 +86,20 @@ pub async fn create<M: Memory, R: Runtime, A: CandidType>(
             ledger: plan.ledger,
             request_id: Some(id),
         };
-        let invoice = match runtime.record_payment(plan.invoice_storage, invoice_args).await {
+        let invoice = match runtime.record_payment(plan.invoice_storage, invoice_args.clone()).await {
             Ok(Ok(invoice)) => invoice,
             Ok(Err(e)) => {
                 state.borrow_mut().fail_unpaid(id, format!("invoice storage refused the invoice: {e}"), runtime.now());
                 return Err(e);
             }
             Err(e) => {
+                if e.may_have_executed {
+                    // The invoice may exist: asking again with the same request id returns it, so that it can be
+                    // marked Failed instead of staying Pending forever.
+                    if let Ok(Ok(orphan)) = runtime.record_payment(plan.invoice_storage, invoice_args).await {
+                        state.borrow_mut().attach_invoice(id, orphan.id, runtime.now());
+                    }
+                }
                 state.borrow_mut().fail_unpaid(id, format!("invoice storage unreachable: {}", e.reason), runtime.now());
                 return Err(e.into());
             }

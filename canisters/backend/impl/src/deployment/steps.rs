@@ -167,6 +167,13 @@ impl<M: Memory> BackendState<M> {
         self.save(record, now);
     }
 
+    /// The invoice of a request that will not go on (see `fail_unpaid`), so that it is closed too.
+    pub(crate) fn attach_invoice(&mut self, id: u64, invoice_id: u64, now: u64) {
+        let mut record = self.record_mut(id);
+        record.view.invoice_id = Some(invoice_id);
+        self.save(record, now);
+    }
+
     /// A free service (fee 0): no invoice, no payment, straight to the factory.
     pub(crate) fn begin_free_deploy(&mut self, id: u64, create_contract_arg: Vec<u8>, now: u64) {
         let mut record = self.record_mut(id);
