@@ -242,6 +242,13 @@ impl<M: Memory> Registry<M> {
         Ok(ContractUpgrade { version: record.version, migration_arg: record.upgrade.post_upgrade_arg })
     }
 
+    /// `upgrade_arg(version)` encoded as the contract's `post_upgrade` expects it: candid `(opt ContractUpgrade)`.
+    pub fn upgrade_arg_bytes(&self, version: &str) -> Result<Vec<u8>, FleetError> {
+        let upgrade = self.upgrade_arg(version)?;
+        candid::encode_one(Some(upgrade))
+            .map_err(|e| FleetError::Internal(format!("encoding the upgrade argument: {e}")))
+    }
+
     pub fn summary(&self) -> RegistrySummary {
         let mut summary = RegistrySummary {
             uploading: 0,

@@ -207,4 +207,6 @@ fn upgrade_arg_carries_the_registry_migration_argument() {
     registry.finalize("1.1.0", ContractKind::Token, 2).unwrap();
     let upgrade = registry.upgrade_arg("1.1.0").unwrap();
     assert_eq!(upgrade, ContractUpgrade { version: "1.1.0".into(), migration_arg: Some(migration) });
+    let bytes = registry.upgrade_arg_bytes("1.1.0").unwrap();
+    assert_eq!(candid::decode_one::<Option<ContractUpgrade>>(&bytes).unwrap(), Some(upgrade));
 }
