@@ -67,6 +67,45 @@ fn released_token_wasm() -> Vec<u8> {
     test_modules::gzip(&plain)
 }
 
+/// The token wasm relabelled as `version`: its `fleet:*` sections replaced, its compiled-in version unchanged (so its
+/// init refuses to install as `version`: a real install failure).
+fn relabelled_token_wasm(version: &str) -> Vec<u8> {
+    let plain = plain_module(&released_token_wasm()).expect("token wasm inflates").into_owned();
+    let mut out = plain[..8].to_vec();
+    let mut rest = &plain[8..];
+    while !rest.is_empty() {
+        let (size, header) = leb(&rest[1..]);
+        let section = &rest[..1 + header + size];
+        let payload = &section[1 + header..];
+        let is_fleet = rest[0] == 0 && {
+            let (name_len, n) = leb(payload);
+            std::str::from_utf8(&payload[n..n + name_len]).is_ok_and(|name| name.contains("fleet:"))
+        };
+        if !is_fleet {
+            out.extend_from_slice(section);
+        }
+        rest = &rest[section.len()..];
+    }
+    let sections = test_modules::wasm_with_sections(
+        &[("icp:public fleet:kind", b"token"), ("icp:public fleet:version", version.as_bytes())],
+        0,
+    );
+    out.extend_from_slice(&sections[8..]);
+    test_modules::gzip(&out)
+}
+
+/// An unsigned LEB128 and its length in bytes.
+fn leb(bytes: &[u8]) -> (usize, usize) {
+    let mut value = 0usize;
+    for (i, byte) in bytes.iter().enumerate() {
+        value |= usize::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return (value, i + 1);
+        }
+    }
+    panic!("truncated LEB128")
+}
+
 type R<T> = Result<T, FleetError>;
 
 struct Factory {
@@ -307,6 +346,35 @@ fn module_over_the_threshold_is_installed_from_chunks() {
     assert_eq!(symbol, "BIG");
     factory.settle();
     assert_eq!(factory.contract(id).info.status, ContractStatus::Active);
+}
+
+#[test]
+fn failed_install_deletes_the_canister_and_returns_a_typed_error() {
+    let factory = Factory::ready();
+    // 1.0.1 passes the registry's checks (its metadata says 1.0.1) but the contract refuses to install as 1.0.1.
+    factory.publish("1.0.1", &relabelled_token_wasm("1.0.1")).unwrap();
+    let result = factory.create(backend(), "BAD", Some(9));
+    assert!(matches!(result, Err(FleetError::CallFailed { ref method, .. }) if method == "install_code"), "{result:?}");
+    let events: R<Page<token_factory_api::Event>> = factory.query(admin(), "getEvents", (PageRequest::default(),));
+    let created = events.unwrap().items.into_iter().find_map(|e| match e.kind {
+        token_factory_api::EventKind::DeploymentFailed { canister, .. } => canister,
+        _ => None,
+    });
+    let created = created.expect("the failed deployment names the canister it created");
+    assert!(!factory.pic.canister_exists(created), "the canister of a failed install is deleted");
+    let pending: R<Page<token_factory_api::PendingDeployment>> =
+        factory.query(admin(), "listPendingDeployments", (PageRequest::default(),));
+    assert_eq!(pending.unwrap().total, 0);
+    assert_eq!(factory.contracts_of(admin(), owner()).total, 0);
+    // The same request replays its failure (the backend refunded it); yanking 1.0.1 makes deployments work again.
+    assert_eq!(factory.create(backend(), "BAD", Some(9)), result);
+    let yanked: R<VersionInfo> =
+        factory.update(release(), "yankVersion", ("1.0.1".to_string(), "refuses to install".to_string()));
+    assert_eq!(yanked.unwrap().status, VersionStatus::Yanked);
+    let id = factory.create(backend(), "GOOD", Some(10)).unwrap();
+    assert_eq!(factory.contract(id).info.version, TOKEN_VERSION);
+    let stats: FactoryStats = factory.query(admin(), "getStats", ());
+    assert_eq!((stats.deployments_failed, stats.deployments_succeeded, stats.orphaned_canisters), (1, 1, 0));
 }
 
 #[test]
