@@ -295,6 +295,12 @@ impl PocketIc {
         subnet.time_nanos = subnet.time_nanos.saturating_add(nanos);
     }
 
+    /// The subnet a canister lives on: the emulator's single application subnet, if the canister exists.
+    pub fn get_subnet(&self, canister_id: CanisterId) -> Option<Principal> {
+        let subnet = self.subnet();
+        subnet.canisters.contains_key(&canister_id).then_some(subnet.subnet_id)
+    }
+
     pub fn root_key(&self) -> Option<Vec<u8>> {
         None
     }
