@@ -135,11 +135,12 @@ impl Subnet {
         method: &str,
         payload: Vec<u8>,
     ) -> Result<MessageId, RejectResponse> {
+        // Ingress validation happens before consensus: its rejects are not certified.
         if payload.len() > MAX_PAYLOAD_BYTES {
-            return Err(RejectResponse::payload_too_large(payload.len(), MAX_PAYLOAD_BYTES));
+            return Err(RejectResponse::payload_too_large(payload.len(), MAX_PAYLOAD_BYTES).uncertified());
         }
         if canister_id != Principal::management_canister() {
-            self.inspect_message(canister_id, sender, method, &payload)?;
+            self.inspect_message(canister_id, sender, method, &payload).map_err(RejectResponse::uncertified)?;
         }
         let id = self.scheduler.new_message_id();
         self.scheduler.ingress.insert(id, IngressRecord { sender, result: None });
