@@ -143,6 +143,10 @@ pub type DeploymentsResponse = Result<Page<Deployment>, FleetError>;
 
 pub mod methods {
     pub const CREATE_TOKEN: &str = "createToken";
+    pub const CREATE_MULTISIG: &str = "createMultisig";
+    pub const CREATE_DISTRIBUTION: &str = "createDistribution";
+    pub const CREATE_DAO: &str = "createDao";
+    pub const CREATE_LAUNCHPAD: &str = "createLaunchpad";
     pub const GET_DEPLOYMENT: &str = "getDeployment";
     pub const GET_MY_DEPLOYMENTS: &str = "getMyDeployments";
     pub const GET_OPEN_DEPLOYMENTS: &str = "getOpenDeployments";

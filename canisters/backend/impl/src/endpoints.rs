@@ -1,6 +1,6 @@
 //! The candid endpoints: decode, read the caller and the clock, call the logic.
 
-use crate::deployment::{flow, reconcile};
+use crate::deployment::{reconcile, requests};
 use crate::ic_runtime::IcRuntime;
 use crate::state;
 use backend_api::{
@@ -14,8 +14,30 @@ use service_base::ic_env;
 
 #[update(name = "createToken")]
 async fn create_token(args: token_api::TokenArgs) -> CreateResponse {
-    token_api::validate(&args)?;
-    flow::create(&state(), &IcRuntime, ic_env::caller().principal, ContractKind::Token, &args).await
+    requests::create_token(&state(), &IcRuntime, ic_env::caller().principal, &args).await
+}
+
+// The next four take the candid-encoded arguments of their kind as a `blob` until their factories land; the
+// argument then becomes the kind's typed arguments. Until then they refuse every request before any payment.
+
+#[update(name = "createMultisig")]
+fn create_multisig(_args: Vec<u8>) -> CreateResponse {
+    requests::create_without_factory(ContractKind::Multisig)
+}
+
+#[update(name = "createDistribution")]
+fn create_distribution(_args: Vec<u8>) -> CreateResponse {
+    requests::create_without_factory(ContractKind::Distribution)
+}
+
+#[update(name = "createDao")]
+fn create_dao(_args: Vec<u8>) -> CreateResponse {
+    requests::create_without_factory(ContractKind::Dao)
+}
+
+#[update(name = "createLaunchpad")]
+fn create_launchpad(_args: Vec<u8>) -> CreateResponse {
+    requests::create_without_factory(ContractKind::Launchpad)
 }
 
 #[query(name = "getDeployment")]

@@ -25,6 +25,7 @@ pub mod guard;
 pub mod outbox;
 pub mod reconcile;
 pub mod record;
+pub mod requests;
 pub mod runtime;
 pub mod steps;
 

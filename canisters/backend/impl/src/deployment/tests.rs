@@ -459,3 +459,34 @@ fn a_record_the_storage_refuses_is_kept_for_operators_and_makes_the_backend_unhe
     // The audit trail was not held up by the invoice storage's trouble.
     assert_eq!(fleet.audit_actions(), vec!["PaymentReceived", "ContractDeployed"]);
 }
+
+#[test]
+fn a_token_its_owner_would_refuse_is_turned_away_before_any_charge() {
+    let fleet = fleet();
+    fleet.world.calls.borrow_mut().clear(); // the setup's audit events
+    // No minting account: the owner's default account is the minting account, which cannot hold a balance.
+    let mut args = token_args();
+    args.initial_balances = vec![(token_api::Account { owner: alice(), subaccount: None }, Nat::from(5u8))];
+    let result = block_on(super::requests::create_token(&fleet.state, &fleet.world, alice(), &args));
+    assert!(matches!(result, Err(FleetError::InvalidInput(_))), "{result:?}");
+    assert!(fleet.world.calls.borrow().is_empty(), "the ledger or a storage was called: {:?}", fleet.world.calls);
+    assert_eq!(fleet.state.borrow().deployments_of(alice(), PageRequest::default()).total, 0);
+    assert!(fleet.world.invoices.borrow().invoices.is_empty());
+    // The same balance on another account is fine.
+    args.initial_balances = vec![(token_api::Account { owner: p(11), subaccount: None }, Nat::from(5u8))];
+    assert!(block_on(super::requests::create_token(&fleet.state, &fleet.world, alice(), &args)).is_ok());
+}
+
+#[test]
+fn kinds_without_a_factory_are_refused_without_touching_anything() {
+    let fleet = fleet();
+    fleet.world.calls.borrow_mut().clear(); // the setup's audit events
+    for kind in [ContractKind::Multisig, ContractKind::Distribution, ContractKind::Dao, ContractKind::Launchpad] {
+        let Err(FleetError::ServiceNotConfigured(message)) = super::requests::create_without_factory(kind) else {
+            panic!("{kind:?} was not refused as not configured");
+        };
+        assert!(message.starts_with(kind.factory_service()), "{message}");
+    }
+    assert!(fleet.world.calls.borrow().is_empty());
+    assert_eq!(fleet.state.borrow().deployments_of(alice(), PageRequest::default()).total, 0);
+}
