@@ -29,6 +29,8 @@ pub mod cycles;
 pub use candid::Principal;
 pub use candid_helpers::{query_candid, query_candid_as, update_candid, update_candid_as, with_candid};
 pub use errors::{ErrorCode, RejectCode, RejectResponse};
+/// At the crate root, as in pocket-ic.
+pub use management::api::{CreateCanisterParams, CreateCanisterPlacement};
 pub use pic::{
     BlobCompression, IngressStatusResult, PocketIc, PocketIcBuilder, RawEffectivePrincipal, RawMessageId, Time,
 };
