@@ -165,4 +165,7 @@ pub mod methods {
     pub const GET_ADMINS: &str = "getAdmins";
     pub const GET_HEALTH: &str = "getHealth";
     pub const GET_SETUP_STATUS: &str = "getSetupStatus";
+    pub const GET_MICROSERVICE_HEALTH: &str = "getMicroserviceHealth";
+    pub const GET_MICROSERVICE_SETUP_STATUS: &str = "getMicroserviceSetupStatus";
+    pub const GET_SYSTEM_STATUS: &str = "getSystemStatus";
 }

@@ -1,14 +1,15 @@
 //! The candid endpoints: decode, read the caller and the clock, call the logic.
 
 use crate::deployment::{reconcile, requests};
-use crate::ic_runtime::IcRuntime;
+use crate::ic_runtime::{self, IcRuntime};
+use crate::probe;
 use crate::state;
 use backend_api::{
     AdminResponse, ConfigEntry, CreateResponse, Deployment, DeploymentResponse, DeploymentsResponse, Microservices,
     ReconcileSummary, RefusedRecord,
 };
 use candid::{Nat, Principal};
-use fleet_api::{ContractKind, FleetResult, Page, PageRequest, ServiceHealth, SetupStatus};
+use fleet_api::{ContractKind, FleetResult, Page, PageRequest, ServiceHealth, SetupStatus, SystemStatus};
 use ic_cdk::{query, update};
 use service_base::ic_env;
 
@@ -149,4 +150,35 @@ fn get_health() -> ServiceHealth {
 #[query(name = "getSetupStatus")]
 fn get_setup_status() -> SetupStatus {
     state().borrow().setup_status(ic_env::canister_id())
+}
+
+// Fleet reports: update methods, since they call every microservice (in parallel, with bounded waits). A service
+// that does not answer is reported as such; only a backend without microservices is an error.
+
+#[update(name = "getMicroserviceHealth")]
+async fn get_microservice_health() -> FleetResult<Vec<ServiceHealth>> {
+    let services = probe::configured(state().borrow().settings().microservices)?;
+    Ok(microservice_health(&services).await)
+}
+
+async fn microservice_health(services: &backend_api::Microservices) -> Vec<ServiceHealth> {
+    probe::health(services, |id| ic_runtime::ask_report(id, "getHealth"), ic_env::now()).await
+}
+
+#[update(name = "getMicroserviceSetupStatus")]
+async fn get_microservice_setup_status() -> FleetResult<Vec<SetupStatus>> {
+    let services = probe::configured(state().borrow().settings().microservices)?;
+    Ok(probe::setup(&services, ic_env::canister_id(), |id| ic_runtime::ask_report(id, "getSetupStatus")).await)
+}
+
+#[update(name = "getSystemStatus")]
+async fn get_system_status() -> FleetResult<SystemStatus> {
+    let settings = state().borrow().settings();
+    let services = probe::configured(settings.microservices)?;
+    let services_health = microservice_health(&services).await;
+    Ok(SystemStatus {
+        is_maintenance_mode: state().borrow().settings().maintenance_mode,
+        services_health,
+        last_upgrade: settings.last_upgrade,
+    })
 }

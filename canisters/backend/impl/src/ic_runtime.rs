@@ -120,3 +120,11 @@ impl Runtime for IcRuntime {
         finish(factory, "createContract", Callee::MultiMessage, call).await
     }
 }
+
+/// A service's report query (`getHealth`, `getSetupStatus`) with a bounded-wait call; why it has no answer, in words.
+pub async fn ask_report<T: CandidType + DeserializeOwned>(
+    canister: Principal,
+    method: &'static str,
+) -> Result<T, String> {
+    finish(canister, method, Callee::SingleMessage, bounded(canister, method, &())).await.map_err(|e| e.reason)
+}

@@ -5,11 +5,12 @@
 //! - `deployment`: the payment flow as a state machine in stable memory (`steps` sync, `flow` async), its outbox to
 //!   invoice/audit storage, guards, and the reconciliation timer job. It talks to the world only through
 //!   `deployment::runtime::Runtime`; `ic_runtime` is the real one, tests use a scripted fake.
+//! - `probe`: the fleet's health and setup reports, asked of every microservice in parallel.
 //! - `endpoints`, `lifecycle`: thin candid wrappers.
 
 use backend_api::*;
 use candid::{Nat, Principal};
-use fleet_api::{FleetResult, Page, PageRequest, ServiceHealth, SetupStatus};
+use fleet_api::{FleetResult, Page, PageRequest, ServiceHealth, SetupStatus, SystemStatus};
 use ic_stable_structures::DefaultMemoryImpl;
 
 pub mod admin;
@@ -19,6 +20,7 @@ mod endpoints;
 pub mod ic_runtime;
 mod lifecycle;
 pub mod memory;
+pub mod probe;
 pub mod state;
 
 pub use state::{BackendState, Shared};

@@ -139,3 +139,81 @@ fn candid_interface_matches_the_did_file() {
     service_equal(CandidSource::Text(&code), CandidSource::Text(backend_api::DID))
         .unwrap_or_else(|e| panic!("backend.did differs from the code: {e}\n--- code's interface:\n{code}"));
 }
+
+mod probe_reports {
+    use super::*;
+    use crate::probe;
+    use fleet_api::{ServiceHealth, SetupStatus};
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+
+    fn block_on<F: Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(output) => output,
+            Poll::Pending => panic!("a probe did not complete"),
+        }
+    }
+
+    fn healthy(id: Principal) -> ServiceHealth {
+        ServiceHealth {
+            service: "whatever it says".into(),
+            canister_id: p(77),
+            healthy: true,
+            cycles: candid::Nat::from(5u8),
+            memory_bytes: 1,
+            version: "1.0.0".into(),
+            message: format!("{id} fine"),
+            checked_at: 3,
+        }
+    }
+
+    #[test]
+    fn every_service_gets_an_entry_and_silent_ones_are_unhealthy() {
+        let services = services();
+        let report = block_on(probe::health(
+            &services,
+            |id| async move {
+                if id == services.dao_factory {
+                    Err("no wasm module".to_string())
+                } else {
+                    Ok(healthy(id))
+                }
+            },
+            9,
+        ));
+        let names: Vec<_> = report.iter().map(|h| h.service.as_str()).collect();
+        assert_eq!(names, services.named().map(|(name, _)| name).to_vec());
+        for (entry, (_, id)) in report.iter().zip(services.named()) {
+            assert_eq!(entry.canister_id, id, "the entry names the configured canister, not what it claims");
+            assert_eq!(entry.healthy, id != services.dao_factory);
+        }
+        let dao = &report[5];
+        assert!(dao.message.contains("no wasm module"), "{}", dao.message);
+        assert_eq!(dao.checked_at, 9);
+    }
+
+    #[test]
+    fn setup_status_adds_a_missing_whitelisting_of_the_backend() {
+        let services = services();
+        let backend = p(9);
+        let report = block_on(probe::setup(&services, backend, |id| async move {
+            if id == services.launchpad_factory {
+                return Err("undecodable reply".to_string());
+            }
+            let whitelisted = if id == services.audit_storage { vec![] } else { vec![backend] };
+            Ok(SetupStatus { service: String::new(), canister_id: id, whitelisted, missing: vec![], ready: true })
+        }));
+        assert_eq!(report.len(), 7);
+        assert!(!report[0].ready);
+        assert!(report[0].missing.iter().any(|m| m.starts_with("whitelist")), "{:?}", report[0].missing);
+        assert!(report[1..6].iter().all(|s| s.ready && s.missing.is_empty()));
+        assert!(!report[6].ready && report[6].missing[0].contains("undecodable"));
+    }
+
+    #[test]
+    fn without_microservices_the_reports_are_not_configured() {
+        assert!(matches!(probe::configured(None), Err(FleetError::ServiceNotConfigured(_))));
+        assert_eq!(probe::configured(Some(services())), Ok(services()));
+    }
+}

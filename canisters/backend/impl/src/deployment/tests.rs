@@ -463,7 +463,8 @@ fn a_record_the_storage_refuses_is_kept_for_operators_and_makes_the_backend_unhe
 #[test]
 fn a_token_its_owner_would_refuse_is_turned_away_before_any_charge() {
     let fleet = fleet();
-    fleet.world.calls.borrow_mut().clear(); // the setup's audit events
+    // The setup's audit events are not part of the request.
+    fleet.world.calls.borrow_mut().clear();
     // No minting account: the owner's default account is the minting account, which cannot hold a balance.
     let mut args = token_args();
     args.initial_balances = vec![(token_api::Account { owner: alice(), subaccount: None }, Nat::from(5u8))];
