@@ -5,6 +5,7 @@
 //! `Fleet` is shared by the end-to-end tests and by `release rehearse`; every method returns an error that says which
 //! call failed and why, so a rehearsal that goes wrong prints something an operator can act on.
 
+mod backend_ops;
 mod calls;
 mod publish;
 
