@@ -11,7 +11,6 @@ use anyhow::{bail, ensure, Result};
 use candid::{Nat, Principal};
 use fleet_api::{ContractStatus, FleetError, Page, PageRequest};
 use icrc_ledger_types::icrc1::account::Account;
-use icrc_ledger_types::icrc2::approve::{ApproveArgs, ApproveError};
 
 use crate::fleet::{publish_version, token_version, user, Fleet, FleetWasm, LEDGER_FEE};
 
@@ -63,7 +62,7 @@ pub fn run(ic: crate::ic::PocketIc, wasm: &FleetWasm, mut on_step: impl FnMut(&S
     let [alice, bob, carol] = [user("alice"), user("bob"), user("carol")];
     let fee = fleet.service_fee("token_factory")?;
     let before = fleet.balance(alice)?;
-    approve(&fleet, alice, fee + LEDGER_FEE as u128)?;
+    fleet.approve_backend(alice, fee + LEDGER_FEE as u128)?;
     let token: Principal = fleet.call(fleet.backend, alice, "createToken", (token_args("ALC", alice),))?;
     let paid = before - fleet.balance(alice)?;
     ensure!(paid == fee + 2 * LEDGER_FEE as u128, "alice paid {paid}, expected fee {fee} + approve fee + transfer fee");
@@ -92,7 +91,7 @@ pub fn run(ic: crate::ic::PocketIc, wasm: &FleetWasm, mut on_step: impl FnMut(&S
     );
 
     let before = fleet.balance(carol)?;
-    approve(&fleet, carol, fee + LEDGER_FEE as u128)?;
+    fleet.approve_backend(carol, fee + LEDGER_FEE as u128)?;
     fleet.admin_call(fleet.token_factory, "removeFromWhitelist", (fleet.backend,))?;
     let refused = fleet.call::<_, Principal>(fleet.backend, carol, "createToken", (token_args("CRL", carol),));
     ensure!(
@@ -126,7 +125,7 @@ pub fn run(ic: crate::ic::PocketIc, wasm: &FleetWasm, mut on_step: impl FnMut(&S
     );
     ensure!(contract_status(&fleet, token)? == ContractStatus::Active, "the factory forgot {token} across its upgrade");
     let again: Principal = {
-        approve(&fleet, alice, fee + LEDGER_FEE as u128)?;
+        fleet.approve_backend(alice, fee + LEDGER_FEE as u128)?;
         fleet.call(fleet.backend, alice, "createToken", (token_args("AL2", alice),))?
     };
     done("upgrade", format!("all 5 canisters upgraded in place: {audit_after} audit events, {invoices_after} invoices kept; a new deployment ({again}) works after"));
@@ -151,7 +150,7 @@ fn refusals(fleet: &Fleet, bob: Principal, fee: u128) -> Result<()> {
         }
     };
     expect_refusal("no allowance", |e| matches!(e, FleetError::InsufficientAllowance { .. }))?;
-    approve(fleet, bob, fee + LEDGER_FEE as u128)?;
+    fleet.approve_backend(bob, fee + LEDGER_FEE as u128)?;
     fleet.admin_call(fleet.backend, "adminSetMaintenanceMode", (true,))?;
     expect_refusal("maintenance mode", |e| matches!(e, FleetError::MaintenanceMode))?;
     fleet.admin_call(fleet.backend, "adminSetMaintenanceMode", (false,))?;
@@ -172,21 +171,6 @@ fn refusals(fleet: &Fleet, bob: Principal, fee: u128) -> Result<()> {
         "refused requests cost bob {charged}; only his approve's ledger fee was expected"
     );
     Ok(())
-}
-
-fn approve(fleet: &Fleet, owner: Principal, amount: u128) -> Result<()> {
-    let args = ApproveArgs {
-        from_subaccount: None,
-        spender: Account { owner: fleet.backend, subaccount: None },
-        amount: Nat::from(amount),
-        expected_allowance: None,
-        expires_at: None,
-        fee: None,
-        memo: None,
-        created_at_time: None,
-    };
-    let (reply,): (Result<Nat, ApproveError>,) = fleet.update(fleet.ledger, owner, "icrc2_approve", (args,))?;
-    reply.map(|_| ()).map_err(|e| anyhow::anyhow!("icrc2_approve for {owner}: {e:?}"))
 }
 
 fn contract_status(fleet: &Fleet, contract: Principal) -> Result<ContractStatus> {
