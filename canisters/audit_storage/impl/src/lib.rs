@@ -8,7 +8,7 @@
 
 use audit_storage_api::*;
 use candid::Principal;
-use fleet_api::{PageRequest, ServiceHealth, SetupStatus};
+use fleet_api::PageRequest;
 use ic_stable_structures::DefaultMemoryImpl;
 use std::cell::RefCell;
 

@@ -2,11 +2,11 @@
 
 use crate::STATE;
 use candid::Principal;
-use fleet_api::{PageRequest, ServiceHealth, SetupStatus};
+use fleet_api::PageRequest;
 use ic_cdk::{query, update};
 use invoice_storage_api::{
-    AdminResponse, HistoryResponse, InvoiceResponse, InvoiceStatus, InvoiceTransition, InvoicesResponse,
-    RecordPaymentArgs, StatusCount,
+    HistoryResponse, InvoiceResponse, InvoiceStatus, InvoiceTransition, InvoicesResponse, RecordPaymentArgs,
+    StatusCount,
 };
 use service_base::ic_env;
 
@@ -52,46 +52,4 @@ fn get_status_counts() -> Vec<StatusCount> {
     STATE.with_borrow(|state| state.status_counts())
 }
 
-#[update(name = "setupWhitelist")]
-fn setup_whitelist(writer: Principal) -> AdminResponse {
-    let caller = ic_env::caller();
-    STATE.with_borrow_mut(|state| state.access_mut().add_writer(&caller, writer, ic_env::now()))
-}
-
-#[update(name = "removeFromWhitelist")]
-fn remove_from_whitelist(writer: Principal) -> AdminResponse {
-    let caller = ic_env::caller();
-    STATE.with_borrow_mut(|state| state.access_mut().remove_writer(&caller, writer))
-}
-
-#[query(name = "getWhitelist")]
-fn get_whitelist() -> Vec<Principal> {
-    STATE.with_borrow(|state| state.access().writers())
-}
-
-#[update(name = "addAdmin")]
-fn add_admin(admin: Principal) -> AdminResponse {
-    let caller = ic_env::caller();
-    STATE.with_borrow_mut(|state| state.access_mut().add_admin(&caller, admin, ic_env::now()))
-}
-
-#[update(name = "removeAdmin")]
-fn remove_admin(admin: Principal) -> AdminResponse {
-    let caller = ic_env::caller();
-    STATE.with_borrow_mut(|state| state.access_mut().remove_admin(&caller, admin))
-}
-
-#[query(name = "getAdmins")]
-fn get_admins() -> Vec<Principal> {
-    STATE.with_borrow(|state| state.access().admins())
-}
-
-#[query(name = "getHealth")]
-fn get_health() -> ServiceHealth {
-    STATE.with_borrow(|state| state.health(&ic_env::runtime_facts()))
-}
-
-#[query(name = "getSetupStatus")]
-fn get_setup_status() -> SetupStatus {
-    STATE.with_borrow(|state| state.setup_status(ic_env::canister_id()))
-}
+service_base::storage_service_endpoints!(STATE);

@@ -8,7 +8,7 @@
 //! - `endpoints`, `lifecycle`: thin candid wrappers; no `pre_upgrade`, migrations first in `post_upgrade`.
 
 use candid::Principal;
-use fleet_api::{PageRequest, ServiceHealth, SetupStatus};
+use fleet_api::PageRequest;
 use ic_stable_structures::DefaultMemoryImpl;
 use invoice_storage_api::*;
 use std::cell::RefCell;
