@@ -82,31 +82,13 @@ impl<M: Memory> AuditState<M> {
                 self.by_action.len()
             ));
         }
-        let healthy = problems.is_empty();
-        let message = if healthy {
+        facts.health_report(SERVICE_NAME, env!("CARGO_PKG_VERSION"), problems, || {
             format!("{events} events, {} writers", self.access.writers().len())
-        } else {
-            problems.join("; ")
-        };
-        ServiceHealth {
-            service: SERVICE_NAME.into(),
-            canister_id: facts.canister_id,
-            healthy,
-            cycles: facts.cycles.clone(),
-            memory_bytes: facts.memory_bytes,
-            version: env!("CARGO_PKG_VERSION").into(),
-            message,
-            checked_at: facts.now,
-        }
+        })
     }
 
     pub fn setup_status(&self, canister_id: Principal) -> SetupStatus {
-        let whitelisted = self.access.writers();
-        let mut missing = vec![];
-        if whitelisted.is_empty() {
-            missing.push("no whitelisted writer: an admin must call setupWhitelist(backend)".to_string());
-        }
-        SetupStatus { service: SERVICE_NAME.into(), canister_id, whitelisted, ready: missing.is_empty(), missing }
+        self.access.writer_setup_status(SERVICE_NAME, canister_id)
     }
 
     /// Brings stable memory written by an older release to [`SCHEMA_VERSION`]; an error must trap `post_upgrade`.

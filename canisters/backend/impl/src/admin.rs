@@ -96,17 +96,11 @@ impl<M: Memory> BackendState<M> {
             open.len(),
             self.outbox.len()
         );
-        let healthy = problems.is_empty();
-        ServiceHealth {
-            service: SERVICE_NAME.into(),
-            canister_id: facts.canister_id,
-            healthy,
-            cycles: facts.cycles.clone(),
-            memory_bytes: facts.memory_bytes,
-            version: env!("CARGO_PKG_VERSION").into(),
-            message: if healthy { summary } else { format!("{}; {summary}", problems.join("; ")) },
-            checked_at: facts.now,
+        // Unhealthy reports keep the summary after the problems.
+        if !problems.is_empty() {
+            problems.push(summary.clone());
         }
+        facts.health_report(SERVICE_NAME, env!("CARGO_PKG_VERSION"), problems, || summary)
     }
 
     /// The backend writes to the storages and factories; what it lacks is its registry and ledger.

@@ -133,6 +133,16 @@ impl<M: Memory> AccessControl<M> {
         self.writers.keys().collect()
     }
 
+    /// Setup status of a service whose only setup is its writer whitelist (the storages).
+    pub fn writer_setup_status(&self, service: &str, canister_id: Principal) -> fleet_api::SetupStatus {
+        let whitelisted = self.writers();
+        let mut missing = vec![];
+        if whitelisted.is_empty() {
+            missing.push("no whitelisted writer: an admin must call setupWhitelist(backend)".to_string());
+        }
+        fleet_api::SetupStatus { service: service.into(), canister_id, whitelisted, ready: missing.is_empty(), missing }
+    }
+
     /// Applies the admins and writers of an install argument. The installer is a controller, so no caller check.
     pub fn seed(&mut self, admins: &[Principal], writers: &[Principal], now: u64) -> FleetResult<()> {
         let installer = Caller::controller(Principal::management_canister());

@@ -44,3 +44,27 @@ pub struct RuntimeFacts {
 pub fn runtime_facts() -> RuntimeFacts {
     RuntimeFacts { canister_id: canister_id(), cycles: cycles(), memory_bytes: memory_bytes(), now: now() }
 }
+
+impl RuntimeFacts {
+    /// The health report of `service` (whose code is at `version`): healthy when `problems` is empty, in which case
+    /// the message is `summary`; otherwise the problems, joined.
+    pub fn health_report(
+        &self,
+        service: &str,
+        version: &str,
+        problems: Vec<String>,
+        summary: impl FnOnce() -> String,
+    ) -> fleet_api::ServiceHealth {
+        let healthy = problems.is_empty();
+        fleet_api::ServiceHealth {
+            service: service.into(),
+            canister_id: self.canister_id,
+            healthy,
+            cycles: self.cycles.clone(),
+            memory_bytes: self.memory_bytes,
+            version: version.into(),
+            message: if healthy { summary() } else { problems.join("; ") },
+            checked_at: self.now,
+        }
+    }
+}
