@@ -4,6 +4,7 @@
 pub mod contract;
 pub mod error;
 pub mod health;
+pub mod ingress;
 pub mod paging;
 pub mod version;
 
