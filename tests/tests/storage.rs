@@ -99,6 +99,7 @@ fn event(user: Principal, action: AuditAction, contract: Option<Principal>) -> L
         invoice_id: Some(7),
         outcome: AuditOutcome::Success,
         metadata: "Token: MyToken (MTK)".into(),
+        request_id: None,
     }
 }
 

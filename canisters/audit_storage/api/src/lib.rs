@@ -83,6 +83,11 @@ pub struct LogEventArgs {
     pub outcome: AuditOutcome,
     /// Free text for humans (at most 4096 bytes), e.g. `Token: MyToken (MTK)`.
     pub metadata: String,
+    /// The writer's idempotency key for this event, unique per writer: a second `logEvent` from the same writer with
+    /// the same key records nothing and returns the id of the event the first one recorded (so a writer may re-send
+    /// an event whose reply it lost). The re-send must describe the same event, or it is refused as `InvalidInput`.
+    /// Keys of different writers never meet. `None`: no deduplication, every call appends.
+    pub request_id: Option<u64>,
 }
 
 #[derive(CandidType, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
@@ -100,6 +105,8 @@ pub struct AuditEvent {
     pub metadata: String,
     /// The writer canister that logged it.
     pub recorded_by: Principal,
+    /// The writer's idempotency key, when it sent one.
+    pub request_id: Option<u64>,
 }
 
 /// Half-open time range `[from, to)` in ns since the epoch.

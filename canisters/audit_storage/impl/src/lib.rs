@@ -2,7 +2,8 @@
 //!
 //! - `state`: the log (a `StableLog`, event id = position) and its indexes by user, contract and action
 //!   (`SeqIndex`: O(log n) paging at any offset); time ranges are binary searches over the log.
-//! - `recording`: `logEvent`, whitelisted writers only, every field validated and length-capped.
+//! - `recording`: `logEvent`, whitelisted writers only, every field validated and length-capped; a re-send under
+//!   the same (writer, `request_id`) returns the recorded event's id and appends nothing.
 //! - `reading`: the paged queries, newest first.
 //! - `endpoints`, `lifecycle`: thin candid wrappers; no `pre_upgrade`, migrations first in `post_upgrade`.
 

@@ -11,3 +11,4 @@ pub const EVENT_LOG_DATA: MemoryId = MemoryId::new(4);
 pub const EVENTS_BY_USER: MemoryId = MemoryId::new(5);
 pub const EVENTS_BY_CONTRACT: MemoryId = MemoryId::new(6);
 pub const EVENTS_BY_ACTION: MemoryId = MemoryId::new(7);
+pub const EVENTS_BY_REQUEST_ID: MemoryId = MemoryId::new(8);

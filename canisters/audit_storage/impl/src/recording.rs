@@ -1,4 +1,5 @@
 //! Appending to the log: only whitelisted writers, only valid events. The storage sets the id and the timestamp.
+//! A writer's `request_id` makes a re-send (after a lost reply) answer the first event's id instead of appending.
 
 use crate::state::AuditState;
 use audit_storage_api::{
@@ -11,9 +12,16 @@ use service_base::{validate, Caller, Candid, ShortText};
 
 impl<M: Memory> AuditState<M> {
     /// Appends an event and files it in the indexes; returns its id. Nothing is written unless everything is valid.
+    /// With a `request_id` this writer already used, nothing is written either: the answer is the id of the event
+    /// recorded under it, provided the re-send describes that same event (O(log n) lookup).
     pub fn log_event(&mut self, caller: &Caller, args: LogEventArgs, now: u64) -> FleetResult<u64> {
         self.access.require_writer(caller)?;
         let action_key = validate_event(&args)?;
+        if let Some(request_id) = args.request_id {
+            if let Some(existing) = self.by_request_id.get(&(caller.principal, request_id)) {
+                return self.replay_of(existing, &args);
+            }
+        }
         // The IC's clock never goes back for a canister, but the log's time-range search relies on it: enforce it.
         let timestamp = self.events.last().map_or(now, |last| now.max(last.0.timestamp));
         let id = self.events.len();
@@ -28,6 +36,7 @@ impl<M: Memory> AuditState<M> {
             outcome: args.outcome,
             metadata: args.metadata,
             recorded_by: caller.principal,
+            request_id: args.request_id,
         };
         let appended = self
             .events
@@ -39,7 +48,35 @@ impl<M: Memory> AuditState<M> {
         if let Some(contract) = event.contract {
             self.by_contract.push(contract, id);
         }
+        if let Some(request_id) = event.request_id {
+            self.by_request_id.insert((caller.principal, request_id), id);
+        }
         Ok(id)
+    }
+
+    /// A re-sent `logEvent`: the same key must describe the same event (a writer reusing a key for something else
+    /// has a bug, and silently dropping its new event would lose it).
+    fn replay_of(&self, id: u64, args: &LogEventArgs) -> FleetResult<u64> {
+        let recorded = self
+            .events
+            .get(id)
+            .map(|stored| stored.0)
+            .ok_or_else(|| FleetError::Internal(format!("request id maps to missing audit event {id}")))?;
+        let same = recorded.user == args.user
+            && recorded.action == args.action
+            && recorded.service == args.service
+            && recorded.contract == args.contract
+            && recorded.invoice_id == args.invoice_id
+            && recorded.outcome == args.outcome
+            && recorded.metadata == args.metadata;
+        if same {
+            Ok(id)
+        } else {
+            Err(FleetError::invalid(format!(
+                "request id {} already recorded audit event {id}, a different event",
+                args.request_id.unwrap_or_default()
+            )))
+        }
     }
 }
 

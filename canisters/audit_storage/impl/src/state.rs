@@ -6,7 +6,7 @@ use audit_storage_api::AuditEvent;
 use candid::Principal;
 use fleet_api::{ServiceHealth, SetupStatus};
 use ic_stable_structures::memory_manager::{MemoryManager, VirtualMemory};
-use ic_stable_structures::{Memory, StableCell, StableLog};
+use ic_stable_structures::{Memory, StableBTreeMap, StableCell, StableLog};
 use service_base::ic_env::RuntimeFacts;
 use service_base::{run_migrations, AccessControl, Candid, Migration, MigrationReport, SeqIndex, ShortText};
 
@@ -30,6 +30,9 @@ pub struct AuditState<M: Memory> {
     pub(crate) by_user: SeqIndex<Principal, Mem<M>>,
     pub(crate) by_contract: SeqIndex<Principal, Mem<M>>,
     pub(crate) by_action: SeqIndex<ShortText, Mem<M>>,
+    /// (writer, the writer's request id) -> event id: makes `logEvent` safe to re-send. A region added after layout
+    /// 1 shipped; it starts empty on upgrade (older events carry no key), so no migration step is needed.
+    pub(crate) by_request_id: StableBTreeMap<(Principal, u64), u64, Mem<M>>,
 }
 
 impl<M: Memory> AuditState<M> {
@@ -43,6 +46,7 @@ impl<M: Memory> AuditState<M> {
             by_user: SeqIndex::init(manager.get(memory::EVENTS_BY_USER)),
             by_contract: SeqIndex::init(manager.get(memory::EVENTS_BY_CONTRACT)),
             by_action: SeqIndex::init(manager.get(memory::EVENTS_BY_ACTION)),
+            by_request_id: StableBTreeMap::init(manager.get(memory::EVENTS_BY_REQUEST_ID)),
         }
     }
 

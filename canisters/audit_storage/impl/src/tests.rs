@@ -14,6 +14,7 @@ fn principal(n: u8) -> Principal {
 
 const CONTROLLER: u8 = 1;
 const BACKEND: u8 = 2;
+const OTHER_WRITER: u8 = 3;
 const ALICE: u8 = 10;
 const BOB: u8 = 11;
 const TOKEN: u8 = 20;
@@ -47,6 +48,7 @@ fn event(user: u8, action: AuditAction) -> LogEventArgs {
         invoice_id: None,
         outcome: AuditOutcome::Success,
         metadata: String::new(),
+        request_id: None,
     }
 }
 
@@ -128,6 +130,74 @@ fn invalid_events_are_rejected_and_write_nothing() {
     let mut e = event(ALICE, AuditAction::Other("custom.event-1".into()));
     e.metadata = "x".repeat(MAX_METADATA_BYTES);
     assert!(state.log_event(&backend(), e, 5).is_ok());
+}
+
+fn keyed(user: u8, action: AuditAction, request_id: u64) -> LogEventArgs {
+    LogEventArgs { request_id: Some(request_id), ..event(user, action) }
+}
+
+#[test]
+fn a_resent_event_with_the_same_request_id_is_recorded_once() {
+    let mut state = storage();
+    let mut args = keyed(ALICE, AuditAction::ContractDeployed, 41);
+    args.contract = Some(principal(TOKEN));
+    assert_eq!(state.log_event(&backend(), args.clone(), 10), Ok(0));
+    // The backend's outbox re-sends after a lost reply, later: the same id comes back and nothing is appended.
+    assert_eq!(state.log_event(&backend(), args.clone(), 20), Ok(0));
+    assert_eq!(state.log_event(&backend(), args, 30), Ok(0));
+    assert_eq!(state.event_count(), 1);
+    assert_eq!(state.event(&controller(), 0).unwrap().timestamp, 10);
+    assert_eq!(state.event(&controller(), 0).unwrap().request_id, Some(41));
+    assert_eq!(state.events_by_user(&controller(), principal(ALICE), PageRequest::default()).unwrap().total, 1);
+    assert_eq!(state.events_by_contract(&controller(), principal(TOKEN), PageRequest::default()).unwrap().total, 1);
+    assert!(state.health(&facts()).healthy);
+    // Another key is another event.
+    assert_eq!(state.log_event(&backend(), keyed(ALICE, AuditAction::ContractDeployed, 42), 40), Ok(1));
+}
+
+#[test]
+fn events_without_a_request_id_are_never_deduplicated() {
+    let mut state = storage();
+    let args = event(ALICE, AuditAction::ConfigChanged);
+    assert_eq!(state.log_event(&backend(), args.clone(), 1), Ok(0));
+    assert_eq!(state.log_event(&backend(), args, 2), Ok(1));
+    assert_eq!(state.event_count(), 2);
+}
+
+#[test]
+fn request_ids_of_different_writers_never_meet() {
+    let mut state = storage();
+    let other_writer = Caller::user(principal(OTHER_WRITER));
+    state.access_mut().add_writer(&controller(), principal(OTHER_WRITER), 0).unwrap();
+    assert_eq!(state.log_event(&backend(), keyed(ALICE, AuditAction::PaymentReceived, 7), 1), Ok(0));
+    assert_eq!(state.log_event(&other_writer, keyed(ALICE, AuditAction::PaymentReceived, 7), 2), Ok(1));
+    assert_eq!(state.log_event(&other_writer, keyed(ALICE, AuditAction::PaymentReceived, 7), 3), Ok(1));
+    assert_eq!(state.event(&controller(), 1).unwrap().recorded_by, principal(OTHER_WRITER));
+    assert_eq!(state.event_count(), 2);
+}
+
+#[test]
+fn a_request_id_reused_for_a_different_event_is_refused_and_writes_nothing() {
+    let mut state = storage();
+    let first = keyed(ALICE, AuditAction::RefundFailed, 9);
+    state.log_event(&backend(), first.clone(), 1).unwrap();
+    let mut changes = vec![
+        ("user", LogEventArgs { user: principal(BOB), ..first.clone() }),
+        ("action", LogEventArgs { action: AuditAction::RefundIssued, ..first.clone() }),
+        ("service", LogEventArgs { service: "backend".into(), ..first.clone() }),
+        ("contract", LogEventArgs { contract: Some(principal(TOKEN)), ..first.clone() }),
+        ("invoice", LogEventArgs { invoice_id: Some(3), ..first.clone() }),
+        ("outcome", LogEventArgs { outcome: AuditOutcome::Failure("ledger down".into()), ..first.clone() }),
+    ];
+    changes.push(("metadata", LogEventArgs { metadata: "retry".into(), ..first }));
+    for (what, args) in changes {
+        let result = state.log_event(&backend(), args, 2);
+        assert!(
+            matches!(result, Err(FleetError::InvalidInput(_))),
+            "a different {what} under the same key: {result:?}"
+        );
+    }
+    assert_eq!(state.event_count(), 1);
 }
 
 #[test]
@@ -265,7 +335,7 @@ fn state_survives_reopening_the_same_memory_and_migration_is_a_no_op_at_the_curr
         let mut state = AuditState::init(memory.clone());
         state.mark_fresh_install();
         state.access_mut().add_writer(&controller(), principal(BACKEND), 0).unwrap();
-        let mut args = event(ALICE, AuditAction::ContractDeployed);
+        let mut args = keyed(ALICE, AuditAction::ContractDeployed, 5);
         args.contract = Some(principal(TOKEN));
         state.log_event(&backend(), args, 10).unwrap();
     }
@@ -277,6 +347,11 @@ fn state_survives_reopening_the_same_memory_and_migration_is_a_no_op_at_the_curr
     assert_eq!(state.event_count(), 1);
     assert_eq!(state.events_by_contract(&backend(), principal(TOKEN), PageRequest::default()).unwrap().total, 1);
     assert_eq!(state.log_event(&backend(), event(BOB, AuditAction::PaymentReceived), 11), Ok(1));
+    // The request ids are in stable memory too: a re-send after the upgrade still finds its event.
+    let mut resent = keyed(ALICE, AuditAction::ContractDeployed, 5);
+    resent.contract = Some(principal(TOKEN));
+    assert_eq!(state.log_event(&backend(), resent, 12), Ok(0));
+    assert_eq!(state.event_count(), 2);
 }
 
 #[test]
