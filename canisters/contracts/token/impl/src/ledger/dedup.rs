@@ -1,13 +1,23 @@
 //! Transaction deduplication (ICRC-1): a request that carries `created_at_time` is applied at most once within the
-//! transaction window. A request is identified by the hash of everything the caller sent plus the debited account, so
-//! a retry after a lost reply gets `Duplicate { duplicate_of }` with the index of the original.
+//! transaction window. A request is identified by the hash of the caller and every argument field exactly as sent
+//! (ICRC-1: a duplicate is a structurally equal payload), so a retry after a lost reply gets
+//! `Duplicate { duplicate_of }` with the index of the original, and two spellings of the same value are two requests:
+//! a `null` and an `opt [0; 32]` subaccount, a `null` and a spelled-out fee, a `null` and an empty memo.
+//!
+//! Stored keys: the dedup map is `[u8; 32] -> u64` (hash -> transaction index), whatever the hashing. Until token 1.0.0
+//! was changed to hash as sent, subaccounts were hashed in their effective form (`null` as 32 zero bytes); an entry
+//! written that way is never misread after an upgrade, it can only fail to match a request hashed the new way. The
+//! one thing that costs: a request applied before such an upgrade and re-sent after it, inside its 24 h + drift window,
+//! would be applied again. No token version has been released with the old hashing (`migrations/` and
+//! `wasm-registry/` hold none), so no deployed ledger has such entries; once a version is released, a change of this
+//! hashing must keep looking up the old key for one window after the upgrade.
 
 use super::error::LedgerError;
-use super::keys::{AccountKey, DedupExpiry};
+use super::keys::DedupExpiry;
 use super::Ledger;
 use candid::Nat;
 use ic_stable_structures::Memory;
-use icrc_ledger_types::icrc1::account::Account;
+use icrc_ledger_types::icrc1::account::{Account, Subaccount};
 use icrc_ledger_types::icrc1::transfer::Memo;
 use sha2::{Digest, Sha256};
 use token_api::{PERMITTED_DRIFT_NANOS, TRANSACTION_WINDOW_NANOS};
@@ -40,13 +50,24 @@ impl RequestHash {
         Self(hasher)
     }
 
+    /// An account as sent: `null` and `opt [0; 32]` are different requests although they name the same account.
+    /// The caller's own account is its principal with the `from_subaccount` / `spender_subaccount` argument as sent.
     pub fn account(mut self, account: &Account) -> Self {
-        let key = AccountKey::from(account);
-        let owner = key.owner.as_slice();
+        let owner = account.owner.as_slice();
         self.0.update([owner.len() as u8]);
         self.0.update(owner);
-        self.0.update(key.subaccount);
-        self
+        self.opt_subaccount(account.subaccount.as_ref())
+    }
+
+    fn opt_subaccount(self, subaccount: Option<&Subaccount>) -> Self {
+        match subaccount {
+            Some(s) => {
+                let mut this = self.tag(1);
+                this.0.update(s);
+                this
+            }
+            None => self.tag(0),
+        }
     }
 
     pub fn nat(mut self, value: &Nat) -> Self {

@@ -4,6 +4,7 @@
 
 mod approve;
 mod dedup;
+mod dedup_as_sent;
 mod log;
 mod transfer;
 mod transfer_from;
