@@ -14,9 +14,13 @@
 //!                ├──► RefundFailed ──► Refunded
 //!                └──► Refunded          (RefundFailed ──► RefundFailed: one more failed attempt)
 //! ```
-//! `Completed`, `Failed` and `Refunded` are final. Repeating the transition that produced the current status with the
-//! same data is accepted and changes nothing (a writer may retry a call whose reply it lost); anything else outside
-//! the arrows is an `InvalidState` error that changes nothing.
+//! `Completed`, `Failed` and `Refunded` are final. Every write is safe to re-send after a lost reply: repeating the
+//! transition that produced the current status with the same data answers Ok with the invoice and records nothing
+//! (for `RefundFailed`: the same reason; a `RefundFailed -> RefundFailed` with a *new* reason is one more failed
+//! attempt), and so does a `Paid` with the block already recorded, whatever happened since. Anything else outside
+//! the arrows is an `InvalidState` error that changes nothing. `recordPayment` with a `request_id` the writer already
+//! used returns that invoice as it stands (its status tells the writer whether it is fresh), or `InvalidInput` when
+//! the user, amount, service or ledger differ.
 //!
 //! Candid: `invoice_storage.did` beside this crate, checked against the implementation by a unit test.
 
@@ -59,8 +63,8 @@ impl InvoiceStatus {
         [Self::Pending, Self::Paid, Self::Failed, Self::Completed, Self::Refunding, Self::Refunded, Self::RefundFailed];
 
     /// The arrows of the status machine (see the crate docs). The only arrow from a status to itself is
-    /// `RefundFailed -> RefundFailed` (another failed attempt); other repeats are idempotent retries, handled by the
-    /// storage.
+    /// `RefundFailed -> RefundFailed` (another failed attempt, with a reason other than the recorded one); repeats of
+    /// an applied transition are idempotent re-sends, handled by the storage before this check.
     pub fn may_become(self, next: InvoiceStatus) -> bool {
         use InvoiceStatus::*;
         matches!(
@@ -94,29 +98,18 @@ impl InvoiceStatus {
 #[derive(CandidType, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
 pub enum InvoiceTransition {
     /// The ledger accepted the payment in `block_index`.
-    Paid {
-        block_index: Nat,
-    },
+    Paid { block_index: Nat },
     /// The payment could not be taken (e.g. insufficient funds).
-    Failed {
-        reason: String,
-    },
+    Failed { reason: String },
     /// The contract was deployed.
-    Completed {
-        contract: Principal,
-    },
+    Completed { contract: Principal },
     /// Delivery failed after payment; a refund is about to be sent.
-    Refunding {
-        reason: String,
-    },
+    Refunding { reason: String },
     /// `amount` went back to the user in `block_index`.
-    Refunded {
-        block_index: Nat,
-        amount: Nat,
-    },
-    RefundFailed {
-        reason: String,
-    },
+    Refunded { block_index: Nat, amount: Nat },
+    /// A refund attempt failed. Re-sent with the reason already recorded while the invoice is `RefundFailed`, it is
+    /// the same attempt (nothing recorded); with another reason, or after `Refunding`, it counts one more.
+    RefundFailed { reason: String },
 }
 
 impl InvoiceTransition {
@@ -143,7 +136,8 @@ pub struct RecordPaymentArgs {
     /// The ICRC-1/2 ledger the payment is taken in.
     pub ledger: Principal,
     /// The writer's own key for this request. A second `recordPayment` from the same writer with the same key
-    /// returns the invoice of the first instead of creating another (so the call is safe to retry).
+    /// returns the invoice of the first, in its current status, instead of creating another (so the call is safe to
+    /// retry); with another user, amount, service or ledger it is refused as `InvalidInput`.
     pub request_id: Option<u64>,
 }
 

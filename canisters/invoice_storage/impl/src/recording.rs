@@ -106,7 +106,10 @@ impl<M: Memory> InvoiceState<M> {
         Ok(invoice)
     }
 
-    /// A retried `recordPayment`: the same request must describe the same payment.
+    /// A retried `recordPayment`: the same request must describe the same payment. The invoice comes back as it
+    /// stands (status, blocks, `created_at`), so the writer can tell a fresh `Pending` one from an old one; a key
+    /// reused for another user, amount, service or ledger is the writer's bug and is refused as `InvalidInput`,
+    /// never answered with someone else's invoice.
     fn replay_of(&self, id: u64, args: &RecordPaymentArgs) -> FleetResult<Invoice> {
         let invoice = self
             .invoices
@@ -120,7 +123,7 @@ impl<M: Memory> InvoiceState<M> {
         if same {
             Ok(invoice)
         } else {
-            Err(FleetError::AlreadyExists(format!(
+            Err(FleetError::invalid(format!(
                 "request id {} already created invoice {id} for a different payment",
                 args.request_id.unwrap_or_default()
             )))
@@ -175,21 +178,25 @@ fn validate_transition(transition: &InvoiceTransition) -> FleetResult<()> {
     }
 }
 
-/// The transition that produced the current status, with the same data: a retry whose first reply was lost.
-/// `RefundFailed` is never a repeat: each one records another failed attempt.
+/// A re-send of a transition already applied (the writer lost the first reply), which must answer Ok and record
+/// nothing:
+/// - the transition that produced the current status, with the same data;
+/// - `RefundFailed` with the reason already recorded, at `RefundFailed`: the same failed attempt again. Another
+///   failed attempt recorded straight after one (`RefundFailed -> RefundFailed`, without a `Refunding` between)
+///   counts only if its reason differs; the backend always goes through `Refunding` before a new attempt, so each of
+///   its attempts counts whatever the reason;
+/// - `Paid` with the block already recorded, whatever happened since: the payment block of an invoice never changes,
+///   so it can only be the same payment (a conflicting block is refused).
 fn is_repeat(invoice: &Invoice, transition: &InvoiceTransition) -> bool {
-    if invoice.status != transition.target() {
-        return false;
-    }
     match transition {
         InvoiceTransition::Paid { block_index } => invoice.payment_block.as_ref() == Some(block_index),
+        _ if invoice.status != transition.target() => false,
         InvoiceTransition::Completed { contract } => invoice.contract == Some(*contract),
         InvoiceTransition::Refunded { block_index, amount } => {
             invoice.refund_block.as_ref() == Some(block_index) && invoice.refunded_amount.as_ref() == Some(amount)
         }
-        InvoiceTransition::Failed { reason } | InvoiceTransition::Refunding { reason } => {
-            invoice.failure_reason.as_ref() == Some(reason)
-        }
-        InvoiceTransition::RefundFailed { .. } => false,
+        InvoiceTransition::Failed { reason }
+        | InvoiceTransition::Refunding { reason }
+        | InvoiceTransition::RefundFailed { reason } => invoice.failure_reason.as_ref() == Some(reason),
     }
 }

@@ -9,6 +9,8 @@ use service_base::ic_env::RuntimeFacts;
 use service_base::Caller;
 use InvoiceStatus::*;
 
+mod retries;
+
 fn principal(n: u8) -> Principal {
     Principal::from_slice(&[n; 10])
 }
@@ -191,7 +193,7 @@ fn record_payment_is_safe_to_retry_with_a_request_id() {
     assert_eq!(first, retry);
     assert_eq!(state.invoice_count(), 1);
     // Same key, different payment: refused.
-    assert!(matches!(state.record_payment(&backend(), payment(BOB, Some(77)), 12), Err(FleetError::AlreadyExists(_))));
+    assert!(matches!(state.record_payment(&backend(), payment(BOB, Some(77)), 12), Err(FleetError::InvalidInput(_))));
     // Without a key, or with another key, a new invoice.
     assert_eq!(state.record_payment(&backend(), payment(ALICE, None), 13).unwrap().id, 1);
     assert_eq!(state.record_payment(&backend(), payment(ALICE, Some(78)), 14).unwrap().id, 2);
