@@ -3,8 +3,9 @@
 //! Calls are not allowed in `init`, so install arms a zero-delay timer that makes the call right after the install
 //! commits. A failed call (factory busy, stopped, upgrading, or not yet aware of the contract because its own
 //! `install_code` reply is still on the way) is retried with exponential backoff, a bounded number of times. The state
-//! of the notice is kept in stable memory and shown by `health`. An upgrade does not notify again: the factory already
-//! knows the contract and is the one upgrading it.
+//! of the notice (attempts made, when the next one is due, delivered or given up) is kept in stable memory and shown by
+//! `health`. Timers live in the heap and do not survive an upgrade, so `post_upgrade` re-arms a notice still pending
+//! from that state ([`resume`]); an upgrade never starts a notice that was delivered or given up.
 
 use crate::factory_client;
 use crate::runtime;
@@ -32,9 +33,29 @@ pub fn after_attempt(attempt: u32, result: Result<(), String>, now: u64) -> (Dep
     match result {
         Ok(()) => (DeploymentNotice::Delivered { attempts: attempt, at: now }, None),
         Err(error) => match retry_delay(attempt) {
-            Some(delay) => (DeploymentNotice::Pending { attempts: attempt, last_error: Some(error) }, Some(delay)),
+            Some(delay) => {
+                let next_attempt_at = now.saturating_add(u64::try_from(delay.as_nanos()).unwrap_or(u64::MAX));
+                let pending = DeploymentNotice::Pending {
+                    attempts: attempt,
+                    last_error: Some(error),
+                    next_attempt_at: Some(next_attempt_at),
+                };
+                (pending, Some(delay))
+            }
             None => (DeploymentNotice::GaveUp { attempts: attempt, last_error: error }, None),
         },
+    }
+}
+
+/// After an upgrade: the attempt a still pending notice is due for and the delay left until it (zero when overdue, or
+/// when the stored state predates `next_attempt_at`), or `None` when nothing is pending or no attempt is left.
+pub fn resume(notice: &DeploymentNotice, now: u64) -> Option<(u32, Duration)> {
+    match notice {
+        DeploymentNotice::Pending { attempts, next_attempt_at, .. } if *attempts < MAX_ATTEMPTS => {
+            let wait = next_attempt_at.map_or(0, |at| at.saturating_sub(now));
+            Some((attempts + 1, Duration::from_nanos(wait).min(MAX_RETRY_DELAY)))
+        }
+        _ => None,
     }
 }
 
@@ -71,7 +92,14 @@ mod tests {
     fn success_is_delivered_and_failure_is_retried_until_giving_up() {
         assert_eq!(after_attempt(3, Ok(()), 77), (DeploymentNotice::Delivered { attempts: 3, at: 77 }, None));
         let (pending, next) = after_attempt(1, Err("busy".into()), 0);
-        assert_eq!(pending, DeploymentNotice::Pending { attempts: 1, last_error: Some("busy".into()) });
+        assert_eq!(
+            pending,
+            DeploymentNotice::Pending {
+                attempts: 1,
+                last_error: Some("busy".into()),
+                next_attempt_at: Some(2_000_000_000)
+            }
+        );
         assert_eq!(next, Some(Duration::from_secs(2)));
         let (gave_up, next) = after_attempt(MAX_ATTEMPTS, Err("gone".into()), 0);
         assert_eq!(gave_up, DeploymentNotice::GaveUp { attempts: MAX_ATTEMPTS, last_error: "gone".into() });

@@ -9,7 +9,6 @@ use crate::ContractSpec;
 use candid::Principal;
 use fleet_api::{ContractHealth, ContractInit, ContractUpgrade, FleetError};
 use std::cell::RefCell;
-use std::time::Duration;
 
 thread_local! {
     static STORE: RefCell<RuntimeStore<crate::memory::Memory>> = RefCell::new(RuntimeStore::open(runtime_memory));
@@ -18,22 +17,33 @@ thread_local! {
 /// Call from the kind's `#[init]`, after validating the kind's own arguments. On `Err` the kind must trap, which
 /// refuses the install. When the contract has a factory, arms the timer that notifies it of the deployment.
 pub fn install<A>(spec: &ContractSpec, init: &ContractInit<A>) -> Result<(), FleetError> {
-    STORE.with_borrow_mut(|store| store.install(spec, init, ic_cdk::api::time()))?;
-    if let Some(factory) = init.factory {
-        deployment::schedule(factory, 1, Duration::ZERO);
-    }
+    let now = ic_cdk::api::time();
+    STORE.with_borrow_mut(|store| store.install(spec, init, now))?;
+    arm_pending_notice(now);
     Ok(())
 }
 
 /// Call first thing in the kind's `#[post_upgrade]`, with the argument decoded by [`decode_upgrade_arg`]. Runs the
 /// kind's migration steps on `ctx`. On `Err` the kind must trap, which refuses the upgrade (the old code keeps running).
+/// On `Ok`, re-arms the deployment notice's retry if it was still pending (the upgrade dropped its timer).
 pub fn upgrade<C>(
     spec: &ContractSpec,
     arg: Option<&ContractUpgrade>,
     steps: &[MigrationStep<C>],
     ctx: &mut C,
 ) -> Result<MigrationReport, FleetError> {
-    STORE.with_borrow_mut(|store| store.upgrade(spec, arg, steps, ctx, ic_cdk::api::time()))
+    let now = ic_cdk::api::time();
+    let report = STORE.with_borrow_mut(|store| store.upgrade(spec, arg, steps, ctx, now))?;
+    arm_pending_notice(now);
+    Ok(report)
+}
+
+/// Arms the timer of the deployment notice's next attempt, when one is pending (after install: the first attempt,
+/// at once; after an upgrade: the one the dropped timer would have made).
+fn arm_pending_notice(now: u64) {
+    if let Some((factory, attempt, delay)) = STORE.with_borrow(|store| store.notice_to_resume(now)) {
+        deployment::schedule(factory, attempt, delay);
+    }
 }
 
 /// `decode_with` function for `#[post_upgrade]`: decodes `(opt ContractUpgrade)`, accepting an empty argument.

@@ -1,6 +1,7 @@
 //! The runtime's own stable state and the install / upgrade bookkeeping over it, generic over the memory so native
 //! tests run it on `VectorMemory` and can "upgrade" by rebuilding the store from the same memory.
 
+use crate::deployment;
 use crate::memory as ids;
 use crate::migration::{self, MigrationReport, MigrationStep};
 use crate::storable::Candid;
@@ -11,6 +12,7 @@ use fleet_api::{ContractHealth, ContractInit, ContractUpgrade, FleetError};
 use ic_stable_structures::memory_manager::MemoryId;
 use ic_stable_structures::{Memory, StableCell, StableLog};
 use serde::Deserialize;
+use std::time::Duration;
 
 #[derive(CandidType, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InstallMode {
@@ -34,9 +36,13 @@ pub struct InstallRecord {
 pub enum DeploymentNotice {
     /// No factory (a hand-installed contract): nobody to tell.
     NotRequired,
+    /// `attempts` made so far; the next one is due at `next_attempt_at` (ns since the epoch). Kept in stable memory
+    /// because the retry timer is not: `post_upgrade` re-arms it from here ([`RuntimeStore::notice_to_resume`]).
+    /// `next_attempt_at` is `None` in what the runtime wrote before it was recorded: then the attempt is due at once.
     Pending {
         attempts: u32,
         last_error: Option<String>,
+        next_attempt_at: Option<u64>,
     },
     Delivered {
         attempts: u32,
@@ -86,7 +92,7 @@ impl<M: Memory> RuntimeStore<M> {
         self.version.set(spec.version.to_string());
         self.schema_version.set(spec.schema_version);
         self.notice.set(Candid(match init.factory {
-            Some(_) => DeploymentNotice::Pending { attempts: 0, last_error: None },
+            Some(_) => DeploymentNotice::Pending { attempts: 0, last_error: None, next_attempt_at: Some(now) },
             None => DeploymentNotice::NotRequired,
         }));
         self.append_history(InstallRecord {
@@ -167,6 +173,13 @@ impl<M: Memory> RuntimeStore<M> {
 
     pub fn set_deployment_notice(&mut self, notice: DeploymentNotice) {
         self.notice.set(Candid(notice));
+    }
+
+    /// The deployment notice attempt `post_upgrade` must re-arm (an upgrade drops every timer): the factory, the
+    /// attempt number and its delay from `now`. `None` when there is no factory or the notice was delivered or given up.
+    pub fn notice_to_resume(&self, now: u64) -> Option<(Principal, u32, Duration)> {
+        let factory = self.factory()?;
+        deployment::resume(&self.deployment_notice(), now).map(|(attempt, delay)| (factory, attempt, delay))
     }
 
     /// The `health` answer: `ok` when the runtime's bookkeeping matches the running code and the kind reports itself

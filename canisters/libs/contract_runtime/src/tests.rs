@@ -72,7 +72,11 @@ fn install_records_owner_factory_version_and_schema() {
     assert_eq!(reopened.factory(), Some(factory()));
     assert_eq!(reopened.installed_version(), "1.2.0");
     assert_eq!(reopened.schema_version(), 3, "a fresh install starts at the code's schema");
-    assert_eq!(reopened.deployment_notice(), DeploymentNotice::Pending { attempts: 0, last_error: None });
+    assert_eq!(
+        reopened.deployment_notice(),
+        DeploymentNotice::Pending { attempts: 0, last_error: None, next_attempt_at: Some(100) },
+        "the first attempt is due right after the install"
+    );
     let history = reopened.history();
     assert_eq!(history.len(), 1);
     assert_eq!((history[0].mode, history[0].at), (InstallMode::Install, 100));
@@ -218,4 +222,86 @@ fn upgrade_arg_decoding_rejects_garbage() {
     }
     let wrong = Encode!(&Some(WrongShape { version: 1 })).unwrap();
     assert!(matches!(parse_upgrade_arg(&wrong), Err(FleetError::InvalidInput(_))), "a mistyped record is refused");
+}
+
+/// What `post_upgrade` re-arms: the next notice attempt, read from stable memory alone (timers do not survive an
+/// upgrade, stable memory does).
+mod notice_after_upgrade {
+    use super::*;
+    use crate::deployment::{after_attempt, MAX_ATTEMPTS};
+    use std::time::Duration;
+
+    const SEC: u64 = 1_000_000_000;
+
+    fn installed_with_factory(now: u64) -> StableMemory {
+        let memory = StableMemory::new();
+        memory.open().install(&spec("1.0.0", 1), &init("1.0.0", Some(factory())), now).unwrap();
+        memory
+    }
+
+    fn upgraded(memory: &StableMemory, now: u64) -> RuntimeStore<Mem> {
+        let mut store = memory.open();
+        store
+            .upgrade(&spec("1.0.1", 1), Some(&upgrade_arg("1.0.1")), &[] as &[MigrationStep<()>], &mut (), now)
+            .unwrap();
+        store
+    }
+
+    #[test]
+    fn an_upgrade_before_the_first_attempt_makes_it_at_once() {
+        let memory = installed_with_factory(100);
+        let store = upgraded(&memory, 150);
+        assert_eq!(store.notice_to_resume(150), Some((factory(), 1, Duration::ZERO)));
+    }
+
+    #[test]
+    fn an_upgrade_between_retries_keeps_the_attempt_count_and_the_remaining_delay() {
+        let memory = installed_with_factory(0);
+        // Attempt 3 failed at t = 10 s: attempt 4 is due 8 s later.
+        let (notice, delay) = after_attempt(3, Err("factory stopped".into()), 10 * SEC);
+        assert_eq!(delay, Some(Duration::from_secs(8)));
+        memory.open().set_deployment_notice(notice);
+
+        let store = upgraded(&memory, 13 * SEC);
+        assert_eq!(store.notice_to_resume(13 * SEC), Some((factory(), 4, Duration::from_secs(5))));
+        assert_eq!(
+            store.notice_to_resume(30 * SEC),
+            Some((factory(), 4, Duration::ZERO)),
+            "an attempt already overdue is made at once"
+        );
+    }
+
+    #[test]
+    fn a_delivered_or_abandoned_notice_or_no_factory_arms_nothing() {
+        let memory = installed_with_factory(0);
+        memory.open().set_deployment_notice(after_attempt(2, Ok(()), 5).0);
+        assert_eq!(upgraded(&memory, 10).notice_to_resume(10), None);
+
+        memory.open().set_deployment_notice(after_attempt(MAX_ATTEMPTS, Err("gone".into()), 5).0);
+        assert_eq!(upgraded(&memory, 10).notice_to_resume(10), None);
+
+        let without_factory = StableMemory::new();
+        without_factory.open().install(&spec("1.0.0", 1), &init("1.0.0", None), 0).unwrap();
+        assert_eq!(upgraded(&without_factory, 10).notice_to_resume(10), None);
+    }
+
+    #[test]
+    fn a_notice_stored_before_next_attempt_at_existed_is_resumed_at_once() {
+        // What 1.0.0 of the runtime wrote: `Pending` without `next_attempt_at`.
+        #[derive(candid::CandidType)]
+        enum OldNotice {
+            Pending { attempts: u32, last_error: Option<String> },
+        }
+        use ic_stable_structures::Storable;
+        let old = candid::Encode!(&OldNotice::Pending { attempts: 2, last_error: Some("busy".into()) }).unwrap();
+        let read = crate::storable::Candid::<DeploymentNotice>::from_bytes(std::borrow::Cow::Owned(old)).0;
+        assert_eq!(
+            read,
+            DeploymentNotice::Pending { attempts: 2, last_error: Some("busy".into()), next_attempt_at: None }
+        );
+
+        let memory = installed_with_factory(0);
+        memory.open().set_deployment_notice(read);
+        assert_eq!(upgraded(&memory, 10).notice_to_resume(10), Some((factory(), 3, Duration::ZERO)));
+    }
 }
