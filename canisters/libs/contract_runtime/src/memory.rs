@@ -11,7 +11,7 @@
 //! | 2       | runtime | installed version, semver text (`StableCell`) |
 //! | 3       | runtime | schema version of the kind's stable data (`StableCell<u32>`) |
 //! | 4, 5    | runtime | install history, index and data (`StableLog`) |
-//! | 6       | runtime | deployment notice to the factory: pending (attempts, next due), delivered, gave up (`StableCell`) |
+//! | 6       | runtime | deployment notice: pending (attempts, next due) / delivered / given up (`StableCell`) |
 //! | 7..=9   | runtime | reserved, unused |
 //! | 10..    | kind    | the contract kind's own structures; each kind names its ids in its own `memory.rs` |
 

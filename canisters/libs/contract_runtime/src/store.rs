@@ -176,7 +176,7 @@ impl<M: Memory> RuntimeStore<M> {
     }
 
     /// The deployment notice attempt `post_upgrade` must re-arm (an upgrade drops every timer): the factory, the
-    /// attempt number and its delay from `now`. `None` when there is no factory or the notice was delivered or given up.
+    /// attempt number and its delay from `now`. `None` without a factory or when the notice was delivered or given up.
     pub fn notice_to_resume(&self, now: u64) -> Option<(Principal, u32, Duration)> {
         let factory = self.factory()?;
         deployment::resume(&self.deployment_notice(), now).map(|(attempt, delay)| (factory, attempt, delay))
