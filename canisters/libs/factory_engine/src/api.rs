@@ -169,9 +169,14 @@ pub struct FactoryStats {
 
 #[derive(CandidType, Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DeployStage {
+    /// Getting a canister: taking a spare (checked with `canister_status`, topped up) or creating one with the
+    /// factory as its only controller.
     Creating,
     Installing,
-    /// The deployment failed and the canister could not be deleted; an admin must finish the clean-up.
+    /// Installed; the owner is being added to the controllers (`update_settings`). The contract is recorded after.
+    HandingOver,
+    /// The deployment failed and its canister could not be emptied (uninstalled) for reuse; the reconciliation timer
+    /// retries, an admin may clear it.
     Orphaned,
 }
 
@@ -190,6 +195,50 @@ pub struct PendingDeployment {
     /// The contract called `notifyDeploymentComplete` before the install call returned to the factory.
     pub confirmed_early: bool,
     pub last_error: Option<String>,
+    /// What recording the contract needs besides the above, kept so that the reconciliation timer can finish an
+    /// interrupted deployment (`None` in entries written before the timer existed: those are failed, not finished).
+    pub plan: Option<PendingPlan>,
+}
+
+/// The contract record's kind-specific fields and the cycles of a pending deployment.
+#[derive(CandidType, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct PendingPlan {
+    pub name: String,
+    pub is_public: bool,
+    pub participants: Vec<Principal>,
+    pub cycles: u128,
+}
+
+/// Where one `createContract` request (keyed by caller and `request_id`) stands: `getDeploymentRequest`,
+/// `abandonDeploymentRequest`.
+#[derive(CandidType, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
+pub enum DeploymentRequestState {
+    /// Running, or interrupted and waiting for the reconciliation timer. `canister` is the canister it uses, once
+    /// it has one.
+    InProgress { since: u64, stage: DeployStage, canister: Option<Principal> },
+    Succeeded { contract: Principal },
+    /// Nothing was deployed for it and nothing will be (its canister, if any, went back to the spare pool).
+    Failed { error: fleet_api::FleetError },
+    /// The caller gave the request id up before any `createContract` used it: it is refused from now on.
+    Abandoned { at: u64 },
+}
+
+#[derive(CandidType, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct DeploymentRequestView {
+    pub request_id: u64,
+    /// The owner the request deploys for; the anonymous principal when unknown (an abandoned id, or a finished
+    /// request stored by the previous layout without its owner).
+    pub owner: Principal,
+    pub state: DeploymentRequestState,
+}
+
+/// A canister kept from a failed deployment (uninstalled, the factory its only controller), taken by the next one.
+#[derive(CandidType, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct SpareCanister {
+    pub canister: Principal,
+    /// Its balance as last seen (creation, `canister_status` or the deployment that failed).
+    pub cycles: u128,
+    pub since: u64,
 }
 
 #[derive(CandidType, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]

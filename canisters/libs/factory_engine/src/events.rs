@@ -67,6 +67,19 @@ pub enum EventKind {
     PendingDeploymentCleared {
         id: u64,
     },
+    /// A canister kept from a failed deployment could not be reused (not empty, or not the factory's alone) and
+    /// left the spare pool.
+    SpareDiscarded {
+        canister: Principal,
+        reason: String,
+    },
+    /// The reconciliation timer settled a deployment whose running call was lost (`succeeded`: the contract was
+    /// installed and handed over; otherwise its canister went back to the spare pool).
+    DeploymentReconciled {
+        id: u64,
+        canister: Option<Principal>,
+        succeeded: bool,
+    },
 }
 
 #[derive(CandidType, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]

@@ -10,10 +10,13 @@ use crate::api::{BeginUploadArgs, FactoryConfig, FactoryInitArgs, UploadChunkArg
 use crate::codec::candid_storable;
 use crate::contracts::ContractStore;
 use crate::events::{EventKind, EventLog};
+use crate::api::DeploymentRequestView;
 use crate::inflight::InFlight;
 use crate::memory::{self, Mem};
+use crate::reconcile::RunningDeployments;
 use crate::registry::Registry;
 use crate::roles::{Caller, Role, Roles};
+use crate::spare::SparePool;
 
 /// Layout version of the factory's stable memory. `migrate` refuses a memory written by a newer layout.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -28,7 +31,10 @@ pub struct Factory<M: Memory> {
     pub registry: Registry<M>,
     pub contracts: ContractStore<M>,
     pub inflight: InFlight<M>,
+    pub spares: SparePool<M>,
     pub events: EventLog<M>,
+    /// Heap only: the pending deployments a running future owns (empty again after an upgrade, as it must be).
+    pub running: RunningDeployments,
 }
 
 impl<M: Memory> Factory<M> {
@@ -49,8 +55,15 @@ impl<M: Memory> Factory<M> {
                 m(memory::CONTRACT_PARTICIPANTS),
                 m(memory::STATS),
             ),
-            inflight: InFlight::init(m(memory::REQUESTS), m(memory::PENDING_DEPLOYMENTS), m(memory::DEPLOY_COUNTER)),
+            inflight: InFlight::init(
+                m(memory::REQUESTS),
+                m(memory::REQUEST_KEYS),
+                m(memory::PENDING_DEPLOYMENTS),
+                m(memory::DEPLOY_COUNTER),
+            ),
+            spares: SparePool::init(m(memory::SPARE_CANISTERS)),
             events: EventLog::init(m(memory::EVENTS_INDEX), m(memory::EVENTS_DATA)),
+            running: RunningDeployments::default(),
         }
     }
 
@@ -212,6 +225,34 @@ impl<M: Memory> Factory<M> {
         Ok(())
     }
 
+    // --- deployment requests (the backend) ---
+
+    /// `getDeploymentRequest`: the caller's own request under `request_id`, if it has one.
+    pub fn deployment_request(
+        &self,
+        caller: &Caller,
+        request_id: u64,
+    ) -> Result<Option<DeploymentRequestView>, FleetError> {
+        Ok(self.inflight.view(caller.principal, request_id, |id| self.contracts.get(id).map(|c| c.owner)))
+    }
+
+    /// `abandonDeploymentRequest`: an unused id becomes Abandoned, so no `createContract` will ever deploy under it
+    /// (the backend may then refund knowing nothing was and nothing will be deployed); a used one is left as it is.
+    /// Either way the answer is the request's state now.
+    pub fn abandon_deployment_request(
+        &mut self,
+        caller: &Caller,
+        request_id: u64,
+        now: u64,
+    ) -> Result<DeploymentRequestView, FleetError> {
+        if self.inflight.request(caller.principal, request_id).is_none() {
+            self.roles.require_whitelisted(caller)?;
+            self.inflight.abandon(caller.principal, request_id, now);
+        }
+        self.deployment_request(caller, request_id)?
+            .ok_or_else(|| FleetError::Internal(format!("request {request_id} vanished while being abandoned")))
+    }
+
     // --- admin views ---
 
     pub fn events_page(&self, caller: &Caller, page: PageRequest) -> Result<Page<crate::events::Event>, FleetError> {
@@ -252,6 +293,13 @@ impl<M: Memory> Factory<M> {
 fn validate_config(config: &FactoryConfig) -> Result<(), FleetError> {
     if config.default_initial_cycles > config.max_initial_cycles {
         return Err(FleetError::invalid("default_initial_cycles exceeds max_initial_cycles"));
+    }
+    let floor = crate::cycles_floor::min_initial_cycles(config.max_module_bytes);
+    if config.default_initial_cycles < floor {
+        return Err(FleetError::invalid(format!(
+            "default_initial_cycles must be at least {floor}, what a contract of up to max_module_bytes needs to stay \
+             above its freezing threshold for 30 days"
+        )));
     }
     if config.max_module_bytes == 0 || config.max_module_bytes > 100 * 1024 * 1024 {
         return Err(FleetError::invalid("max_module_bytes must be within 1..=100 MiB (the IC's module limit)"));

@@ -13,14 +13,17 @@ pub mod canister;
 mod codec;
 mod contract_codec;
 pub mod contracts;
+pub mod cycles_floor;
 pub mod deploy;
 pub mod events;
 pub mod factory;
 pub mod inflight;
 pub mod memory;
+pub mod reconcile;
 pub mod registry;
 pub mod roles;
 pub mod runtime;
+pub mod spare;
 pub mod testing;
 pub mod views;
 

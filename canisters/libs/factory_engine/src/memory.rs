@@ -22,7 +22,12 @@ pub const STATS: MemoryId = MemoryId::new(14);
 pub const EVENTS_INDEX: MemoryId = MemoryId::new(15);
 pub const EVENTS_DATA: MemoryId = MemoryId::new(16);
 pub const DEPLOY_COUNTER: MemoryId = MemoryId::new(17);
-// 18..=39 are reserved for upgrade policies and rollouts; 40.. for a factory's own kind-specific state.
+// 18..=39 are reserved for upgrade policies and rollouts.
+/// Owner and argument hash of each idempotency key (`inflight`).
+pub const REQUEST_KEYS: MemoryId = MemoryId::new(40);
+/// Canisters kept from failed deployments for reuse (`spare`).
+pub const SPARE_CANISTERS: MemoryId = MemoryId::new(41);
+// 42..=49 are reserved for the engine's deployment bookkeeping; 50.. for a factory's own kind-specific state.
 
 pub type Mem<M> = VirtualMemory<M>;
 

@@ -32,8 +32,30 @@ pub trait Runtime {
         arg: Vec<u8>,
     ) -> CallResult<()>;
     async fn clear_chunk_store(&self, canister: Principal) -> CallResult<()>;
-    async fn stop_canister(&self, canister: Principal) -> CallResult<()>;
-    async fn delete_canister(&self, canister: Principal) -> CallResult<()>;
+    /// Replaces the controllers of `canister` (the other settings stay).
+    async fn update_settings(&self, canister: Principal, controllers: Vec<Principal>) -> CallResult<()>;
+    /// Empties `canister`: code, memory and chunk store; cycles and controllers stay.
+    async fn uninstall_code(&self, canister: Principal) -> CallResult<()>;
+    async fn canister_status(&self, canister: Principal) -> CallResult<CanisterFacts>;
+    /// Moves `cycles` of the factory's balance to `canister`.
+    async fn deposit_cycles(&self, canister: Principal, cycles: u128) -> CallResult<()>;
+}
+
+/// What `canister_status` tells a deployment about a canister it controls.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CanisterFacts {
+    /// sha256 of the installed module; `None` for an empty canister.
+    pub module_hash: Option<Vec<u8>>,
+    pub controllers: Vec<Principal>,
+    pub status: RunStatus,
+    pub cycles: u128,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunStatus {
+    Running,
+    Stopping,
+    Stopped,
 }
 
 pub(crate) fn mgmt_error(method: &str, reason: String) -> FleetError {
@@ -115,12 +137,34 @@ mod ic {
             mgmt::clear_chunk_store(&mgmt::ClearChunkStoreArgs { canister_id: canister }).await.map_err(describe)
         }
 
-        async fn stop_canister(&self, canister: Principal) -> CallResult<()> {
-            mgmt::stop_canister(&mgmt::StopCanisterArgs { canister_id: canister }).await.map_err(describe)
+        async fn update_settings(&self, canister: Principal, controllers: Vec<Principal>) -> CallResult<()> {
+            let settings = mgmt::CanisterSettings { controllers: Some(controllers), ..Default::default() };
+            let args = mgmt::UpdateSettingsArgs { canister_id: canister, settings };
+            mgmt::update_settings(&args).await.map_err(describe)
         }
 
-        async fn delete_canister(&self, canister: Principal) -> CallResult<()> {
-            mgmt::delete_canister(&mgmt::DeleteCanisterArgs { canister_id: canister }).await.map_err(describe)
+        async fn uninstall_code(&self, canister: Principal) -> CallResult<()> {
+            mgmt::uninstall_code(&mgmt::UninstallCodeArgs { canister_id: canister }).await.map_err(describe)
+        }
+
+        async fn canister_status(&self, canister: Principal) -> CallResult<CanisterFacts> {
+            let status =
+                mgmt::canister_status(&mgmt::CanisterStatusArgs { canister_id: canister }).await.map_err(describe)?;
+            let cycles = u128::try_from(status.cycles.0).map_err(|_| "cycle balance beyond 128 bits".to_string())?;
+            Ok(CanisterFacts {
+                module_hash: status.module_hash,
+                controllers: status.settings.controllers,
+                status: match status.status {
+                    mgmt::CanisterStatusType::Running => RunStatus::Running,
+                    mgmt::CanisterStatusType::Stopping => RunStatus::Stopping,
+                    mgmt::CanisterStatusType::Stopped => RunStatus::Stopped,
+                },
+                cycles,
+            })
+        }
+
+        async fn deposit_cycles(&self, canister: Principal, cycles: u128) -> CallResult<()> {
+            mgmt::deposit_cycles(&mgmt::DepositCyclesArgs { canister_id: canister }, cycles).await.map_err(describe)
         }
     }
 }

@@ -13,7 +13,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use crate::runtime::{CallResult, Runtime};
+use crate::runtime::{CallResult, CanisterFacts, RunStatus, Runtime};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Step {
@@ -22,9 +22,24 @@ pub enum Step {
     UploadChunk,
     InstallChunked,
     ClearChunkStore,
-    Stop,
-    Delete,
+    UpdateSettings,
+    Uninstall,
+    Status,
+    Deposit,
 }
+
+/// Every step, for tests that interrupt or fail a deployment at each await in turn.
+pub const ALL_STEPS: [Step; 9] = [
+    Step::Create,
+    Step::Install,
+    Step::UploadChunk,
+    Step::InstallChunked,
+    Step::ClearChunkStore,
+    Step::UpdateSettings,
+    Step::Uninstall,
+    Step::Status,
+    Step::Deposit,
+];
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FakeCanister {
@@ -33,7 +48,8 @@ pub struct FakeCanister {
     pub module: Option<Vec<u8>>,
     pub init_arg: Option<Vec<u8>>,
     pub chunk_store: Vec<Vec<u8>>,
-    pub stopped: bool,
+    /// The controllers when the module was installed (the factory alone, for a deployment).
+    pub controllers_at_install: Vec<Principal>,
 }
 
 pub struct FakeRuntime {
@@ -48,6 +64,7 @@ pub struct FakeRuntime {
     pub calls: RefCell<Vec<&'static str>>,
     fail: RefCell<BTreeSet<Step>>,
     pause: RefCell<BTreeSet<Step>>,
+    pause_after: RefCell<BTreeSet<Step>>,
 }
 
 impl Default for FakeRuntime {
@@ -62,6 +79,7 @@ impl Default for FakeRuntime {
             calls: RefCell::default(),
             fail: RefCell::default(),
             pause: RefCell::default(),
+            pause_after: RefCell::default(),
         }
     }
 }
@@ -76,6 +94,11 @@ impl FakeRuntime {
     /// The next call of `step` returns Pending once (one await point), letting the test run something in between.
     pub fn pause_at(&self, step: Step) {
         self.pause.borrow_mut().insert(step);
+    }
+    /// The next call of `step` takes effect, then returns Pending once before its reply: dropping the future there
+    /// is a reply that never reached the factory (a trapping callback, an upgrade while the call was open).
+    pub fn pause_after(&self, step: Step) {
+        self.pause_after.borrow_mut().insert(step);
     }
     pub fn canister(&self, id: &Principal) -> Option<FakeCanister> {
         self.canisters.borrow().get(id).cloned()
@@ -95,9 +118,20 @@ impl FakeRuntime {
         Ok(())
     }
 
+    /// The reply's suspension point: Pending once if the test asked for `pause_after(step)`.
+    async fn reply(&self, step: Step) {
+        if self.pause_after.borrow_mut().remove(&step) {
+            YieldOnce(false).await;
+        }
+    }
+
+    /// Applies `f` to a canister the factory controls, as the management canister does (IC0512 otherwise).
     fn with_canister<T>(&self, id: Principal, f: impl FnOnce(&mut FakeCanister) -> T) -> CallResult<T> {
         let mut canisters = self.canisters.borrow_mut();
         let canister = canisters.get_mut(&id).ok_or_else(|| format!("canister {id} not found"))?;
+        if !canister.controllers.contains(&self.self_id) {
+            return Err(format!("the factory is not a controller of {id}"));
+        }
         Ok(f(canister))
     }
 }
@@ -126,21 +160,30 @@ impl Runtime for FakeRuntime {
         self.next_canister.set(n + 1);
         let id = Principal::from_slice(&[0, 0, 0, 0, 0, 0x10, (n >> 8) as u8, n as u8, 1, 1]);
         self.canisters.borrow_mut().insert(id, FakeCanister { controllers, cycles, ..Default::default() });
+        self.reply(Step::Create).await;
         Ok(id)
     }
 
     async fn install_code(&self, canister: Principal, wasm: Vec<u8>, arg: Vec<u8>) -> CallResult<()> {
         self.step(Step::Install, "install_code").await?;
         self.with_canister(canister, |c| {
+            if c.module.is_some() {
+                return Err("canister is not empty".to_string());
+            }
             c.module = Some(wasm);
             c.init_arg = Some(arg);
-        })
+            c.controllers_at_install = c.controllers.clone();
+            Ok(())
+        })??;
+        self.reply(Step::Install).await;
+        Ok(())
     }
 
     async fn upload_chunk(&self, canister: Principal, chunk: Vec<u8>) -> CallResult<Vec<u8>> {
         self.step(Step::UploadChunk, "upload_chunk").await?;
         let hash = Sha256::digest(&chunk).to_vec();
         self.with_canister(canister, |c| c.chunk_store.push(chunk))?;
+        self.reply(Step::UploadChunk).await;
         Ok(hash)
     }
 
@@ -162,28 +205,64 @@ impl Runtime for FakeRuntime {
             if Sha256::digest(&module).to_vec() != module_hash {
                 return Err("wasm_module_hash does not match the chunks".to_string());
             }
+            if c.module.is_some() {
+                return Err("canister is not empty".to_string());
+            }
             c.module = Some(module);
             c.init_arg = Some(arg);
+            c.controllers_at_install = c.controllers.clone();
             Ok(())
-        })?
+        })??;
+        self.reply(Step::InstallChunked).await;
+        Ok(())
     }
 
     async fn clear_chunk_store(&self, canister: Principal) -> CallResult<()> {
         self.step(Step::ClearChunkStore, "clear_chunk_store").await?;
-        self.with_canister(canister, |c| c.chunk_store.clear())
+        self.with_canister(canister, |c| c.chunk_store.clear())?;
+        self.reply(Step::ClearChunkStore).await;
+        Ok(())
     }
 
-    async fn stop_canister(&self, canister: Principal) -> CallResult<()> {
-        self.step(Step::Stop, "stop_canister").await?;
-        self.with_canister(canister, |c| c.stopped = true)
+    async fn update_settings(&self, canister: Principal, controllers: Vec<Principal>) -> CallResult<()> {
+        self.step(Step::UpdateSettings, "update_settings").await?;
+        self.with_canister(canister, |c| c.controllers = controllers)?;
+        self.reply(Step::UpdateSettings).await;
+        Ok(())
     }
 
-    async fn delete_canister(&self, canister: Principal) -> CallResult<()> {
-        self.step(Step::Delete, "delete_canister").await?;
-        if !self.with_canister(canister, |c| c.stopped)? {
-            return Err("canister is not stopped".into());
-        }
-        self.canisters.borrow_mut().remove(&canister);
+    async fn uninstall_code(&self, canister: Principal) -> CallResult<()> {
+        self.step(Step::Uninstall, "uninstall_code").await?;
+        self.with_canister(canister, |c| {
+            c.module = None;
+            c.init_arg = None;
+            c.chunk_store.clear();
+        })?;
+        self.reply(Step::Uninstall).await;
+        Ok(())
+    }
+
+    async fn canister_status(&self, canister: Principal) -> CallResult<CanisterFacts> {
+        self.step(Step::Status, "canister_status").await?;
+        let facts = self.with_canister(canister, |c| CanisterFacts {
+            module_hash: c.module.as_ref().map(|m| Sha256::digest(m).to_vec()),
+            controllers: c.controllers.clone(),
+            status: RunStatus::Running,
+            cycles: c.cycles,
+        })?;
+        self.reply(Step::Status).await;
+        Ok(facts)
+    }
+
+    async fn deposit_cycles(&self, canister: Principal, cycles: u128) -> CallResult<()> {
+        self.step(Step::Deposit, "deposit_cycles").await?;
+        // Anyone may deposit; the canister only has to exist.
+        let mut canisters = self.canisters.borrow_mut();
+        let target = canisters.get_mut(&canister).ok_or_else(|| format!("canister {canister} not found"))?;
+        target.cycles += cycles;
+        self.balance.set(self.balance.get() - cycles);
+        drop(canisters);
+        self.reply(Step::Deposit).await;
         Ok(())
     }
 }
@@ -227,6 +306,18 @@ pub fn run_interleaved<F: Future, T>(future: F, between: impl FnOnce() -> T) -> 
         if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
             return (out, middle);
         }
+    }
+}
+
+/// Polls `future` until its first suspension and drops it there: the deployment's message trapped in a callback
+/// (ic-cdk drops the future in the cleanup) or the factory was upgraded while the call was open. Returns the output
+/// instead if the future finished without suspending.
+pub fn interrupt<F: Future>(future: F) -> Option<F::Output> {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        Poll::Ready(out) => Some(out),
+        Poll::Pending => None,
     }
 }
 

@@ -13,6 +13,7 @@ fn deploys_with_controllers_factory_and_owner_and_the_init_argument() {
     let id = env.deploy(backend(), alice(), args("AAA"), DeployOptions::default()).unwrap();
 
     let canister = env.rt.canister(&id).unwrap();
+    assert_eq!(canister.controllers_at_install, vec![env.rt.self_id], "the owner controls nothing before the install");
     assert_eq!(canister.controllers, vec![env.rt.self_id, alice()]);
     assert_eq!(canister.cycles, FactoryConfig::default().default_initial_cycles);
     let init: ContractInit<TestArgs> = candid::decode_one(&canister.init_arg.unwrap()).unwrap();
@@ -20,7 +21,7 @@ fn deploys_with_controllers_factory_and_owner_and_the_init_argument() {
         init,
         ContractInit { factory: Some(env.rt.self_id), owner: alice(), version: "1.0.0".into(), args: args("AAA") }
     );
-    assert_eq!(env.rt.calls(), vec!["create_canister", "install_code"]);
+    assert_eq!(env.rt.calls(), vec!["create_canister", "install_code", "update_settings"]);
 
     let f = env.factory.borrow();
     let record = f.contracts.get(&id).unwrap();
@@ -30,7 +31,7 @@ fn deploys_with_controllers_factory_and_owner_and_the_init_argument() {
     assert_eq!(f.contracts_of(&nobody(), alice(), PageRequest::default()).items[0].id, id);
     assert_eq!(f.registry.get("1.0.0").unwrap().deployments, 1);
     assert_eq!(f.stats().deployments_succeeded, 1);
-    assert_eq!(f.stats().last_deploy_instructions, 2, "the fake counts one instruction per call");
+    assert_eq!(f.stats().last_deploy_instructions, 3, "the fake counts one instruction per call");
     assert_eq!(f.inflight.pending_count(), 0);
 }
 
@@ -40,7 +41,7 @@ fn large_module_is_installed_from_chunks_and_the_store_is_cleared() {
     let id = env.deploy(backend(), alice(), args("BIG"), DeployOptions::default()).unwrap();
     let calls = env.rt.calls();
     assert_eq!(calls.iter().filter(|c| **c == "upload_chunk").count(), 6, "{calls:?}");
-    assert_eq!(calls[calls.len() - 2..], ["install_chunked_code", "clear_chunk_store"]);
+    assert_eq!(calls[calls.len() - 3..], ["install_chunked_code", "clear_chunk_store", "update_settings"]);
     let canister = env.rt.canister(&id).unwrap();
     assert!(canister.chunk_store.is_empty());
     let f = env.factory.borrow();
@@ -104,27 +105,95 @@ fn create_failure_leaves_nothing_behind() {
 }
 
 #[test]
-fn install_failure_stops_and_deletes_the_canister() {
-    for (size, step) in [(100, Step::Install), (1_500_000, Step::UploadChunk), (1_500_000, Step::InstallChunked)] {
+fn a_failed_install_or_hand_over_keeps_the_emptied_canister_and_the_next_deployment_reuses_it() {
+    let cases = [
+        (100, Step::Install),
+        (1_500_000, Step::UploadChunk),
+        (1_500_000, Step::InstallChunked),
+        (100, Step::UpdateSettings),
+    ];
+    for (size, step) in cases {
         let env = Env::new().with_version("1.0.0", size);
         env.rt.fail_at(step);
         let result = env.deploy(backend(), alice(), args("X"), DeployOptions::default());
         assert!(matches!(result, Err(FleetError::CallFailed { .. })), "{step:?}: {result:?}");
-        assert!(deployed(&env).is_empty(), "{step:?}: canister left behind");
-        assert_eq!(env.rt.calls()[env.rt.calls().len() - 2..], ["stop_canister", "delete_canister"]);
-        let f = env.factory.borrow();
-        assert!(f.contracts.is_empty());
-        assert_eq!(f.inflight.pending_count(), 0);
-        assert_eq!(f.contracts_of(&controller(), alice(), PageRequest::default()).total, 0);
+        let spare = deployed(&env)[0];
+        let kept = env.rt.canister(&spare).unwrap();
+        assert_eq!((kept.module, kept.chunk_store.len()), (None, 0), "{step:?}: the canister is emptied");
+        assert_eq!(kept.controllers, vec![env.rt.self_id], "{step:?}: the owner never got it");
+        assert_eq!(env.rt.calls().last(), Some(&"uninstall_code"));
+        {
+            let f = env.factory.borrow();
+            assert!(f.contracts.is_empty());
+            assert_eq!((f.inflight.pending_count(), f.spares.len()), (0, 1));
+            assert_eq!(f.contracts_of(&controller(), alice(), PageRequest::default()).total, 0);
+        }
+
+        env.rt.heal();
+        env.rt.calls.borrow_mut().clear();
+        let balance = env.rt.balance.get();
+        let id = env.deploy(backend(), alice(), args("X"), DeployOptions::default()).unwrap();
+        assert_eq!(id, spare, "{step:?}: the spare is reused");
+        assert!(!env.rt.calls().contains(&"create_canister"), "{step:?}: {:?}", env.rt.calls());
+        assert_eq!(env.rt.calls()[0], "canister_status");
+        assert_eq!(env.rt.balance.get(), balance, "{step:?}: no creation fee, no new cycles");
+        assert_eq!(env.rt.canister(&id).unwrap().controllers, vec![env.rt.self_id, alice()]);
+        assert_eq!(env.factory.borrow().spares.len(), 0);
     }
 }
 
 #[test]
+fn a_spare_with_fewer_cycles_is_topped_up_and_one_that_is_not_empty_is_discarded() {
+    let env = Env::new().with_version("1.0.0", 100);
+    env.rt.fail_at(Step::Install);
+    env.deploy(backend(), alice(), args("X"), DeployOptions::default()).unwrap_err();
+    env.rt.heal();
+    let spare = deployed(&env)[0];
+    env.rt.canisters.borrow_mut().get_mut(&spare).unwrap().cycles = 100;
+    let id = env.deploy(backend(), alice(), args("X"), DeployOptions::default()).unwrap();
+    assert_eq!(id, spare);
+    assert!(env.rt.calls().contains(&"deposit_cycles"));
+    assert_eq!(env.rt.canister(&id).unwrap().cycles, FactoryConfig::default().default_initial_cycles);
+
+    // A spare someone else also controls is not reused: dropped from the pool, a new canister is created.
+    env.rt.fail_at(Step::Install);
+    env.deploy(backend(), alice(), args("Y"), DeployOptions::default()).unwrap_err();
+    env.rt.heal();
+    let second = *deployed(&env).iter().find(|c| **c != id).unwrap();
+    env.rt.canisters.borrow_mut().get_mut(&second).unwrap().controllers.push(bob());
+    let fresh = env.deploy(backend(), alice(), args("Y"), DeployOptions::default()).unwrap();
+    assert!(fresh != second && fresh != id);
+    let f = env.factory.borrow();
+    assert_eq!(f.spares.len(), 0);
+    let events = f.events_page(&controller(), PageRequest::default()).unwrap();
+    let discarded = |e: &crate::events::Event| matches!(e.kind, crate::events::EventKind::SpareDiscarded { canister, .. } if canister == second);
+    assert!(events.items.iter().any(discarded));
+}
+
+#[test]
+fn initial_cycles_below_the_floor_are_refused_before_anything_is_spent() {
+    let env = Env::new().with_version("1.0.0", 100);
+    let size = env.factory.borrow().registry.default_version().unwrap().size;
+    let floor = crate::cycles_floor::min_initial_cycles(size);
+    let poor = DeployOptions { initial_cycles: Some((floor - 1).into()), request_id: Some(3) };
+    let refused = env.deploy(backend(), alice(), args("X"), poor);
+    assert!(matches!(&refused, Err(FleetError::InvalidInput(m)) if m.contains(&floor.to_string())), "{refused:?}");
+    assert!(env.rt.calls().is_empty());
+    assert_eq!(env.factory.borrow().inflight.request(backend().principal, 3), None, "the key stays free");
+    let enough = DeployOptions { initial_cycles: Some(floor.into()), request_id: Some(3) };
+    assert!(env.deploy(backend(), alice(), args("X"), enough).is_ok());
+    // The config's default may not be below the floor either.
+    let low = FactoryConfig { default_initial_cycles: 200_000_000, ..FactoryConfig::default() };
+    let set = env.factory.borrow_mut().set_config(&controller(), 1, low);
+    assert!(matches!(set, Err(FleetError::InvalidInput(_))), "{set:?}");
+}
+
+#[test]
 fn failed_clean_up_is_kept_as_an_orphaned_deployment() {
-    for cleanup in [Step::Stop, Step::Delete] {
+    for failed in [Step::Install, Step::UpdateSettings] {
         let env = Env::new().with_version("1.0.0", 100);
-        env.rt.fail_at(Step::Install);
-        env.rt.fail_at(cleanup);
+        env.rt.fail_at(failed);
+        env.rt.fail_at(Step::Uninstall);
         let result =
             env.deploy(backend(), alice(), args("X"), DeployOptions { request_id: Some(7), ..Default::default() });
         assert!(matches!(result, Err(FleetError::CallFailed { .. })));
@@ -158,7 +227,7 @@ fn a_repeated_request_returns_the_first_result() {
     let env = Env::new().with_version("1.0.0", 100);
     let options = DeployOptions { request_id: Some(42), initial_cycles: None };
     let first = env.deploy(backend(), alice(), args("X"), options.clone()).unwrap();
-    let again = env.deploy(backend(), alice(), args("Y"), options.clone()).unwrap();
+    let again = env.deploy(backend(), alice(), args("X"), options.clone()).unwrap();
     assert_eq!(first, again);
     assert_eq!(deployed(&env).len(), 1);
 

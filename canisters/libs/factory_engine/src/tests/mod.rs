@@ -3,6 +3,7 @@
 
 mod callbacks_and_views;
 mod deploy;
+mod requests;
 mod roles_and_upgrade;
 
 use candid::{CandidType, Principal};
