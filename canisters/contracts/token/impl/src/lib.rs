@@ -2,6 +2,7 @@
 //! on the contract runtime (owner, factory, version, migrations, `health`). The logic is in `ledger`, plain Rust over
 //! stable structures; the endpoint files are one line each.
 
+mod ingress;
 pub mod ledger;
 mod lifecycle;
 pub mod memory;
