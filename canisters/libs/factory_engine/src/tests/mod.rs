@@ -3,6 +3,7 @@
 
 mod callbacks_and_views;
 mod deploy;
+mod reconcile;
 mod requests;
 mod roles_and_upgrade;
 
