@@ -165,6 +165,8 @@ pub struct FactoryStats {
     pub cycles_spent_on_deployments: u128,
     /// Instructions the factory spent on its last successful `createContract`, all its executions included.
     pub last_deploy_instructions: u64,
+    /// Callbacks refused by a contract's rate limit (never applied). `opt`: stats written before it existed decode.
+    pub callbacks_rate_limited: Option<u64>,
 }
 
 #[derive(CandidType, Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! `factory_canister!`, which a factory crate expands to get every endpoint with its kind's argument type.
 
 use candid::Principal;
+use fleet_api::ingress::{check_ingress, IngressRule, CHUNK_ARG, MEDIUM_ARG, SMALL_ARG};
 use fleet_api::{ContractInfo, DeployOptions, FleetError, Page, PageRequest, ServiceHealth, SetupStatus};
 use ic_stable_structures::DefaultMemoryImpl;
 use std::cell::RefCell;
@@ -42,6 +43,56 @@ fn now() -> u64 {
     ic_cdk::api::time()
 }
 
+/// How often the reconciliation timer settles deployments whose running call was lost (`reconcile`).
+pub const RECONCILE_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Timers do not survive an upgrade: armed by both `init` and `post_upgrade`. Serial: a tick still awaiting its
+/// management calls is never overlapped by the next.
+fn arm_reconciliation_timer() {
+    ic_cdk_timers::set_timer_interval_serial(RECONCILE_EVERY, async || {
+        crate::reconcile::reconcile(&IcRuntime, &CanisterState).await;
+    });
+}
+
+/// Every update method of a factory, for `inspect_message`: who may send it as ingress and how large its argument
+/// may be. Registry chunks get `CHUNK_ARG`, `createContract` (a kind's arguments) `MEDIUM_ARG`, the rest are small.
+/// Callbacks come from contracts (canisters), never as ingress, but a signed principal sending one only gets the
+/// endpoint's own refusal, so they are listed like the others. A factory's `.did` test checks the list is complete.
+pub const INGRESS: &[IngressRule] = &[
+    IngressRule::signed("createContract", MEDIUM_ARG),
+    IngressRule::signed("abandonDeploymentRequest", SMALL_ARG),
+    IngressRule::signed("setupWhitelist", SMALL_ARG),
+    IngressRule::signed("addToWhitelist", SMALL_ARG),
+    IngressRule::signed("removeFromWhitelist", SMALL_ARG),
+    IngressRule::signed("addAdmin", SMALL_ARG),
+    IngressRule::signed("removeAdmin", SMALL_ARG),
+    IngressRule::signed("addReleasePrincipal", SMALL_ARG),
+    IngressRule::signed("removeReleasePrincipal", SMALL_ARG),
+    IngressRule::signed("setConfig", SMALL_ARG),
+    IngressRule::signed("beginUpload", SMALL_ARG),
+    IngressRule::signed("uploadChunk", CHUNK_ARG),
+    IngressRule::signed("finalizeUpload", SMALL_ARG),
+    IngressRule::signed("abortUpload", SMALL_ARG),
+    IngressRule::signed("setDefaultVersion", SMALL_ARG),
+    IngressRule::signed("deprecateVersion", SMALL_ARG),
+    IngressRule::signed("yankVersion", SMALL_ARG),
+    IngressRule::signed("notifyDeploymentComplete", SMALL_ARG),
+    IngressRule::signed("notifyParticipantAdded", SMALL_ARG),
+    IngressRule::signed("notifyParticipantsAdded", MEDIUM_ARG),
+    IngressRule::signed("notifyStatusChanged", SMALL_ARG),
+    IngressRule::signed("notifyVisibilityChanged", SMALL_ARG),
+    IngressRule::signed("clearPendingDeployment", SMALL_ARG),
+];
+
+/// The `canister_inspect_message` hook: accepts an ingress message only if `INGRESS` allows it (anonymous callers
+/// and oversized arguments are refused before they cost the factory anything).
+pub fn inspect_message() {
+    let method = ic_cdk::api::msg_method_name();
+    if check_ingress(INGRESS, &method, ic_cdk::api::msg_caller(), ic0::msg_arg_data_size()).is_ok() {
+        ic_cdk::api::accept_message();
+    }
+}
+
 fn open<K: ContractKindSpec>(args: Option<FactoryInitArgs>) {
     let mut factory = Factory::open(DefaultMemoryImpl::default(), K::KIND);
     // A trap here fails the install/upgrade as a whole and keeps the old code: the right answer to a downgrade or a
@@ -55,6 +106,7 @@ fn open<K: ContractKindSpec>(args: Option<FactoryInitArgs>) {
         }
     }
     FACTORY.with(|cell| *cell.borrow_mut() = Some(factory));
+    arm_reconciliation_timer();
 }
 
 pub fn init<K: ContractKindSpec>(args: Option<FactoryInitArgs>) {
@@ -71,6 +123,14 @@ pub async fn create_contract<K: ContractKindSpec>(
     options: DeployOptions,
 ) -> Result<Principal, FleetError> {
     crate::deploy::create_contract::<K, _, _>(&IcRuntime, &CanisterState, caller(), owner, args, options).await
+}
+
+pub fn get_deployment_request(request_id: u64) -> Result<Option<DeploymentRequestView>, FleetError> {
+    with(|f| f.deployment_request(&caller(), request_id))
+}
+
+pub fn abandon_deployment_request(request_id: u64) -> Result<Option<DeploymentRequestView>, FleetError> {
+    with(|f| f.abandon_deployment_request(&caller(), request_id, now())).map(Some)
 }
 
 pub fn setup_whitelist(backend: Principal) -> Result<(), FleetError> {
@@ -142,7 +202,7 @@ pub fn get_version(version: String) -> Result<VersionInfo, FleetError> {
 }
 
 pub fn get_default_version() -> Option<VersionInfo> {
-    with(|f| f.registry.default_version().map(|r| r.info()))
+    with(|f| f.registry.default_version_info())
 }
 
 pub fn get_registry_summary() -> RegistrySummary {
@@ -154,15 +214,29 @@ pub fn notify_deployment_complete(contract_id: Principal) -> Result<(), FleetErr
 }
 
 pub fn notify_participant_added(contract_id: Principal, user: Principal) -> Result<(), FleetError> {
-    with(|f| f.notify_participant_added(ic_cdk::api::msg_caller(), contract_id, user))
+    with(|f| f.notify_participant_added(ic_cdk::api::msg_caller(), contract_id, user, now()))
+}
+
+pub fn notify_participants_added(contract_id: Principal, users: Vec<Principal>) -> Result<(), FleetError> {
+    with(|f| f.notify_participants_added(ic_cdk::api::msg_caller(), contract_id, users, now()))
 }
 
 pub fn notify_status_changed(contract_id: Principal, status: String) -> Result<(), FleetError> {
-    with(|f| f.notify_status_changed(ic_cdk::api::msg_caller(), contract_id, status))
+    with(|f| f.notify_status_changed(ic_cdk::api::msg_caller(), contract_id, status, now()))
 }
 
-pub fn notify_visibility_changed(contract_id: Principal, is_public: bool) -> Result<(), FleetError> {
-    with(|f| f.notify_visibility_changed(ic_cdk::api::msg_caller(), contract_id, is_public))
+/// Applies the change, then the participants' entries a batch per message execution: each await of a trivial call
+/// (`raw_rand`) ends one execution, and the next batch runs in the continuation with a fresh instruction limit. If
+/// the loop is cut short (a failed call, an upgrade), the work stays in stable memory and later callbacks finish it.
+pub async fn notify_visibility_changed(contract_id: Principal, is_public: bool) -> Result<(), FleetError> {
+    let mut pending = with(|f| f.notify_visibility_changed(ic_cdk::api::msg_caller(), contract_id, is_public, now()))?;
+    while pending {
+        if ic_cdk::management_canister::raw_rand().await.is_err() {
+            break;
+        }
+        pending = with(|f| f.contracts.propagate_visibility(crate::contracts::VISIBILITY_BATCH));
+    }
+    Ok(())
 }
 
 pub fn get_my_contracts(user: Principal, page: PageRequest) -> Page<ContractInfo> {
@@ -235,6 +309,11 @@ macro_rules! factory_canister {
                 c::post_upgrade::<$spec>(args)
             }
 
+            #[ic_cdk::inspect_message]
+            fn inspect_message() {
+                c::inspect_message()
+            }
+
             #[ic_cdk::update(name = "createContract")]
             async fn create_contract(
                 owner: ::candid::Principal,
@@ -242,6 +321,19 @@ macro_rules! factory_canister {
                 options: ::fleet_api::DeployOptions,
             ) -> Result<::candid::Principal, ::fleet_api::FleetError> {
                 c::create_contract::<$spec>(owner, args, options).await
+            }
+
+            #[ic_cdk::query(name = "getDeploymentRequest")]
+            fn get_deployment_request(
+                request_id: u64,
+            ) -> Result<Option<::factory_engine::api::DeploymentRequestView>, ::fleet_api::FleetError> {
+                c::get_deployment_request(request_id)
+            }
+            #[ic_cdk::update(name = "abandonDeploymentRequest")]
+            fn abandon_deployment_request(
+                request_id: u64,
+            ) -> Result<Option<::factory_engine::api::DeploymentRequestView>, ::fleet_api::FleetError> {
+                c::abandon_deployment_request(request_id)
             }
 
             #[ic_cdk::update(name = "setupWhitelist")]
@@ -357,6 +449,13 @@ macro_rules! factory_canister {
             ) -> Result<(), ::fleet_api::FleetError> {
                 c::notify_participant_added(contract_id, user)
             }
+            #[ic_cdk::update(name = "notifyParticipantsAdded")]
+            fn notify_participants_added(
+                contract_id: ::candid::Principal,
+                users: Vec<::candid::Principal>,
+            ) -> Result<(), ::fleet_api::FleetError> {
+                c::notify_participants_added(contract_id, users)
+            }
             #[ic_cdk::update(name = "notifyStatusChanged")]
             fn notify_status_changed(
                 contract_id: ::candid::Principal,
@@ -365,11 +464,11 @@ macro_rules! factory_canister {
                 c::notify_status_changed(contract_id, status)
             }
             #[ic_cdk::update(name = "notifyVisibilityChanged")]
-            fn notify_visibility_changed(
+            async fn notify_visibility_changed(
                 contract_id: ::candid::Principal,
                 is_public: bool,
             ) -> Result<(), ::fleet_api::FleetError> {
-                c::notify_visibility_changed(contract_id, is_public)
+                c::notify_visibility_changed(contract_id, is_public).await
             }
 
             #[ic_cdk::query(name = "getMyContracts")]

@@ -4,7 +4,11 @@
 //! participant) and whether it is public: it is the creator index and the participant index at once, so a user's
 //! contracts come out of one range scan, newest first, each exactly once, in O(log n + page). Per-user counts (all,
 //! and private) make the total O(log n) for every viewer. A contract's participants are also kept per contract, so a
-//! visibility change updates each member's entry and counts.
+//! visibility change can update each member's entry and counts, in bounded batches (see `visibility`).
+//!
+//! Participants come from the contract's own callbacks, and a contract is only as honest as its owner (a
+//! controller, who can install anything under its id): so they are capped per contract (`MAX_PARTICIPANTS`) and per
+//! factory (`MAX_PARTICIPANT_LINKS`), and a participant entry never grants anything: it only lists the contract.
 
 use candid::{CandidType, Principal};
 use fleet_api::{ContractInfo, ContractKind, ContractStatus, FleetError, Page, PageRequest, UpgradePolicy};
@@ -20,6 +24,13 @@ use crate::memory::Mem;
 
 pub const MAX_STATUS_TEXT: usize = 64;
 pub const MAX_NAME_TEXT: usize = 128;
+/// Most participants one contract may index (its creator not counted). 10,000 covers a distribution to 10,000
+/// recipients (issue #13); each link costs the factory about 150 bytes of stable memory, so one contract costs at
+/// most ~1.5 MB however its owner fills it.
+pub const MAX_PARTICIPANTS: u64 = 10_000;
+/// Most participant links of all contracts together: ~3 GB of index at the figure above, well inside a canister's
+/// stable memory, whatever number of contracts owners create and fill.
+pub const MAX_PARTICIPANT_LINKS: u64 = 20_000_000;
 
 #[derive(CandidType, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct ContractRecord {
@@ -127,6 +138,10 @@ pub struct ContractStore<M: Memory> {
     /// (contract seq, participant): who takes part in each contract (its owner is in the record).
     participants: StableBTreeMap<(u64, Principal), (), Mem<M>>,
     meta: StableCell<StoreMeta, Mem<M>>,
+    /// Contract seq → the visibility change still to be applied to its participants' entries.
+    visibility_work: StableBTreeMap<u64, visibility::VisibilityWork, Mem<M>>,
+    /// Contract → its callback token bucket (`callbacks`).
+    pub(crate) callback_buckets: StableBTreeMap<Principal, crate::callbacks::Bucket, Mem<M>>,
 }
 
 /// What a new contract is recorded with.
@@ -143,13 +158,23 @@ pub struct NewContract {
 }
 
 impl<M: Memory> ContractStore<M> {
-    pub fn init(records: Mem<M>, memberships: Mem<M>, user_counts: Mem<M>, participants: Mem<M>, meta: Mem<M>) -> Self {
+    pub fn init(
+        records: Mem<M>,
+        memberships: Mem<M>,
+        user_counts: Mem<M>,
+        participants: Mem<M>,
+        meta: Mem<M>,
+        visibility_work: Mem<M>,
+        callback_buckets: Mem<M>,
+    ) -> Self {
         Self {
             records: StableBTreeMap::init(records),
             memberships: StableBTreeMap::init(memberships),
             user_counts: StableBTreeMap::init(user_counts),
             participants: StableBTreeMap::init(participants),
             meta: StableCell::init(meta, StoreMeta::default()),
+            visibility_work: StableBTreeMap::init(visibility_work),
+            callback_buckets: StableBTreeMap::init(callback_buckets),
         }
     }
 
@@ -179,11 +204,14 @@ impl<M: Memory> ContractStore<M> {
         self.meta.set(meta);
     }
 
-    /// Records a freshly installed contract and indexes its creator and initial participants.
+    /// Records a freshly installed contract and indexes its creator and initial participants. Refuses, writing
+    /// nothing, more initial participants than the caps allow (`check_initial_participants`, which a deployment
+    /// should call before it creates the canister).
     pub fn insert(&mut self, new: NewContract) -> Result<ContractRecord, FleetError> {
         if self.records.contains_key(&new.id) {
             return Err(FleetError::AlreadyExists(format!("contract {} is already recorded", new.id)));
         }
+        self.check_initial_participants(&new.participants)?;
         let mut meta = self.meta.get().clone();
         let seq = meta.next_seq;
         meta.next_seq += 1;
@@ -250,14 +278,65 @@ impl<M: Memory> ContractStore<M> {
         true
     }
 
+    /// Whether a new contract may start with `participants`: at most `MAX_PARTICIPANTS`, within the factory-wide cap.
+    pub fn check_initial_participants(&self, participants: &[Principal]) -> Result<(), FleetError> {
+        let count = participants.len() as u64;
+        if count > MAX_PARTICIPANTS {
+            return Err(FleetError::invalid(format!(
+                "{count} initial participants; a contract may have at most {MAX_PARTICIPANTS}"
+            )));
+        }
+        self.check_factory_links(count)
+    }
+
+    fn check_factory_links(&self, more: u64) -> Result<(), FleetError> {
+        let links = self.meta.get().stats.participant_links;
+        if links.saturating_add(more) > MAX_PARTICIPANT_LINKS {
+            return Err(FleetError::invalid_state(format!(
+                "this factory holds {links} participant links; {more} more would pass its limit of \
+                 {MAX_PARTICIPANT_LINKS}"
+            )));
+        }
+        Ok(())
+    }
+
     pub fn add_participant(&mut self, contract: &Principal, user: Principal) -> Result<bool, FleetError> {
+        self.add_participants(contract, &[user]).map(|added| added == 1)
+    }
+
+    /// Indexes `users` as participants of `contract`, all or none: the ones already indexed (and the creator) are
+    /// skipped; the rest must fit within `MAX_PARTICIPANTS` and `MAX_PARTICIPANT_LINKS`, else nothing is written.
+    /// Returns how many were added.
+    pub fn add_participants(&mut self, contract: &Principal, users: &[Principal]) -> Result<u64, FleetError> {
         let mut record = self.require(contract)?;
-        let added = self.link_participant(&record, user);
-        if added {
-            record.participants += 1;
+        if users.contains(&Principal::anonymous()) {
+            return Err(FleetError::invalid("the anonymous principal cannot be a participant"));
+        }
+        let mut fresh: Vec<Principal> = users
+            .iter()
+            .copied()
+            .filter(|u| *u != record.owner && !self.memberships.contains_key(&index_key(*u, record.seq)))
+            .collect();
+        fresh.sort();
+        fresh.dedup();
+        let after = record.participants + fresh.len() as u64;
+        if after > MAX_PARTICIPANTS {
+            return Err(FleetError::invalid_state(format!(
+                "contract {} has {} participants; {} more would pass the limit of {MAX_PARTICIPANTS}",
+                record.id,
+                record.participants,
+                fresh.len()
+            )));
+        }
+        self.check_factory_links(fresh.len() as u64)?;
+        for user in &fresh {
+            self.link_participant(&record, *user);
+        }
+        if !fresh.is_empty() {
+            record.participants = after;
             self.records.insert(record.id, record);
         }
-        Ok(added)
+        Ok(fresh.len() as u64)
     }
 
     fn require(&self, contract: &Principal) -> Result<ContractRecord, FleetError> {
@@ -286,34 +365,6 @@ impl<M: Memory> ContractStore<M> {
         let mut record = self.require(contract)?;
         record.reported_status = Some(status);
         self.records.insert(record.id, record);
-        Ok(())
-    }
-
-    pub fn set_visibility(&mut self, contract: &Principal, is_public: bool) -> Result<(), FleetError> {
-        let mut record = self.require(contract)?;
-        if record.is_public == is_public {
-            return Ok(());
-        }
-        record.is_public = is_public;
-        // The owner and every participant: their index entry and their private count.
-        let first = (record.seq, Principal::management_canister()); // the smallest principal (empty)
-        let participants: Vec<Principal> =
-            self.participants.keys_range(first..).take_while(|(seq, _)| *seq == record.seq).map(|(_, u)| u).collect();
-        for user in std::iter::once(record.owner).chain(participants) {
-            let key = index_key(user, record.seq);
-            if let Some(mut entry) = self.memberships.get(&key) {
-                entry.is_public = is_public;
-                self.memberships.insert(key, entry);
-            }
-            let mut counts = self.user_counts.get(&user).unwrap_or_default();
-            counts.private = if is_public { counts.private.saturating_sub(1) } else { counts.private + 1 };
-            self.user_counts.insert(user, counts);
-        }
-        self.records.insert(record.id, record);
-        self.update_stats(|s| {
-            s.private_contracts =
-                if is_public { s.private_contracts.saturating_sub(1) } else { s.private_contracts + 1 }
-        });
         Ok(())
     }
 
@@ -359,6 +410,10 @@ impl<M: Memory> ContractStore<M> {
 fn index_key(user: Principal, seq: u64) -> (Principal, u64) {
     (user, u64::MAX - seq)
 }
+
+#[path = "contracts_visibility.rs"]
+mod visibility;
+pub use visibility::VISIBILITY_BATCH;
 
 #[cfg(test)]
 #[path = "contracts_tests.rs"]

@@ -11,6 +11,8 @@ fn store() -> (ContractStore<VectorMemory>, MemoryManager<VectorMemory>) {
         manager.get(memory::USER_COUNTS),
         manager.get(memory::CONTRACT_PARTICIPANTS),
         manager.get(memory::STATS),
+        manager.get(memory::VISIBILITY_WORK),
+        manager.get(memory::CALLBACK_BUCKETS),
     );
     (store, manager)
 }
@@ -135,4 +137,79 @@ fn stable_bytes_per_contract() {
     println!("{n} contracts: {pages} wasm pages of stable memory, {per_contract} bytes per contract (record encodes to {record_bytes} bytes)");
     // Regions grow by whole 64 KiB pages, so this slightly over-counts.
     assert!(per_contract < 4096, "{per_contract} bytes per contract");
+}
+
+fn many(from: u32, n: u32) -> Vec<Principal> {
+    (from..from + n).map(|i| Principal::from_slice(&[&i.to_be_bytes()[..], &[9u8; 6]].concat())).collect()
+}
+
+#[test]
+fn participants_are_capped_per_contract_all_or_nothing() {
+    let (mut store, _) = store();
+    let alice = user(1);
+    store.insert(new(contract(1), alice, true, vec![])).unwrap();
+    assert_eq!(store.add_participants(&contract(1), &many(0, 500)).unwrap(), 500);
+    // Duplicates, already-indexed users and the creator are not counted twice.
+    let mut again = many(0, 10);
+    again.push(alice);
+    again.extend(many(500, 1));
+    again.extend(many(500, 1));
+    assert_eq!(store.add_participants(&contract(1), &again).unwrap(), 1);
+    for batch in 0..18 {
+        store.add_participants(&contract(1), &many(1_000 + batch * 500, 500)).unwrap();
+    }
+    let record = store.get(&contract(1)).unwrap();
+    assert_eq!(record.participants, 9_501);
+    // 499 fit, 500 do not: the whole batch is refused, nothing stored.
+    let over = store.add_participants(&contract(1), &many(100_000, 500));
+    assert!(matches!(&over, Err(FleetError::InvalidState(m)) if m.contains("10000")), "{over:?}");
+    assert_eq!(store.get(&contract(1)).unwrap(), record);
+    assert_eq!(store.list_for_user(many(100_000, 1)[0], true, PageRequest::new(0, 1), ContractKind::Token).total, 0);
+    assert_eq!(store.stats().participant_links, 9_501);
+    assert_eq!(store.add_participants(&contract(1), &many(100_000, 499)).unwrap(), 499);
+    assert!(matches!(store.add_participant(&contract(1), user(77)), Err(FleetError::InvalidState(_))));
+    assert!(matches!(
+        store.add_participants(&contract(1), &[Principal::anonymous()]),
+        Err(FleetError::InvalidInput(_))
+    ));
+    // A contract cannot start beyond the cap either.
+    let too_many = many(200_000, MAX_PARTICIPANTS as u32 + 1);
+    assert!(matches!(store.insert(new(contract(2), alice, true, too_many)), Err(FleetError::InvalidInput(_))));
+    assert!(store.get(&contract(2)).is_none());
+}
+
+#[test]
+fn a_visibility_change_walks_participants_in_bounded_batches() {
+    let (mut store, _) = store();
+    let (alice, stranger_view) = (user(1), false);
+    store.insert(new(contract(1), alice, true, vec![])).unwrap();
+    let members = many(0, 1_200);
+    for chunk in members.chunks(500) {
+        store.add_participants(&contract(1), chunk).unwrap();
+    }
+    let visible_to_stranger = |store: &ContractStore<VectorMemory>, user: Principal| {
+        store.list_for_user(user, stranger_view, PageRequest::new(0, 10), ContractKind::Token).total
+    };
+    // The first batch (and the creator) at once; the rest is left as work.
+    assert!(store.set_visibility(&contract(1), false).unwrap(), "1,200 participants take more than one batch");
+    assert_eq!(store.visibility_pending(), 1);
+    assert!(!store.get(&contract(1)).unwrap().is_public);
+    assert_eq!(visible_to_stranger(&store, alice), 0);
+    let done = members.iter().filter(|m| visible_to_stranger(&store, **m) == 0).count();
+    assert_eq!(done, VISIBILITY_BATCH);
+    assert!(store.propagate_visibility(VISIBILITY_BATCH));
+    // Turned back before the first change is done: the walk restarts with the new target.
+    assert!(store.set_visibility(&contract(1), true).unwrap());
+    while store.propagate_visibility(VISIBILITY_BATCH) {}
+    assert_eq!(store.visibility_pending(), 0);
+    assert!(members.iter().all(|m| visible_to_stranger(&store, *m) == 1));
+    assert_eq!(store.stats().private_contracts, 0);
+    // And private again, to the end: every count exact.
+    store.set_visibility(&contract(1), false).unwrap();
+    while store.propagate_visibility(7) {}
+    assert!(members.iter().all(|m| visible_to_stranger(&store, *m) == 0));
+    assert!(members
+        .iter()
+        .all(|m| store.list_for_user(*m, true, PageRequest::new(0, 10), ContractKind::Token).total == 1));
+    assert_eq!(store.stats().private_contracts, 1);
 }

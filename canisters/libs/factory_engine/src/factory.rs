@@ -47,13 +47,21 @@ impl<M: Memory> Factory<M> {
             schema: StableCell::init(m(memory::SCHEMA_VERSION), 0),
             config: StableCell::init(m(memory::CONFIG), FactoryConfig::default()),
             roles: Roles::init(m(memory::ADMINS), m(memory::WHITELIST), m(memory::RELEASE_PRINCIPALS)),
-            registry: Registry::init(m(memory::VERSIONS), m(memory::CHUNKS), m(memory::REGISTRY_META)),
+            registry: Registry::init(
+                m(memory::VERSIONS),
+                m(memory::CHUNKS),
+                m(memory::REGISTRY_META),
+                m(memory::CHUNK_HASHES),
+                m(memory::REGISTRY_INDEX),
+            ),
             contracts: ContractStore::init(
                 m(memory::CONTRACTS),
                 m(memory::MEMBERSHIPS),
                 m(memory::USER_COUNTS),
                 m(memory::CONTRACT_PARTICIPANTS),
                 m(memory::STATS),
+                m(memory::VISIBILITY_WORK),
+                m(memory::CALLBACK_BUCKETS),
             ),
             inflight: InFlight::init(
                 m(memory::REQUESTS),

@@ -27,7 +27,16 @@ pub const DEPLOY_COUNTER: MemoryId = MemoryId::new(17);
 pub const REQUEST_KEYS: MemoryId = MemoryId::new(40);
 /// Canisters kept from failed deployments for reuse (`spare`).
 pub const SPARE_CANISTERS: MemoryId = MemoryId::new(41);
-// 42..=49 are reserved for the engine's deployment bookkeeping; 50.. for a factory's own kind-specific state.
+// 42..=49 are reserved for the engine's deployment bookkeeping.
+/// sha256 of every received chunk, `(slot, index)`, kept out of the version records (`registry`).
+pub const CHUNK_HASHES: MemoryId = MemoryId::new(50);
+/// The registry's counters and newest release (`registry::RegistryIndex`).
+pub const REGISTRY_INDEX: MemoryId = MemoryId::new(51);
+/// Callback token buckets per contract (`callbacks`).
+pub const CALLBACK_BUCKETS: MemoryId = MemoryId::new(52);
+/// Visibility changes still being applied to participants' index entries (`contracts`).
+pub const VISIBILITY_WORK: MemoryId = MemoryId::new(53);
+// 54..=63 are reserved for the registry and the contract indexes; 64.. for a factory's own kind-specific state.
 
 pub type Mem<M> = VirtualMemory<M>;
 

@@ -61,6 +61,8 @@ impl<M: Memory> Factory<M> {
         }
     }
 
+    /// `getHealth`: from counters and cells only (registry index, contract statistics, queue lengths), so its cost
+    /// does not grow with the number of versions, contracts or participants.
     pub fn health(&self, vitals: Vitals) -> ServiceHealth {
         let config = self.config();
         let summary = self.registry.summary();
@@ -79,7 +81,7 @@ impl<M: Memory> Factory<M> {
         if stats.orphaned_canisters > 0 {
             problems.push(format!("{} orphaned canister(s) from failed deployments", stats.orphaned_canisters));
         }
-        let summary_text = format!(
+        let mut summary_text = format!(
             "{} contracts ({} deploying), default version {}, {} published / {} deprecated / {} yanked / {} uploading, whitelist {}",
             stats.contracts,
             stats.deploying,
@@ -90,6 +92,13 @@ impl<M: Memory> Factory<M> {
             summary.uploading,
             if self.roles.list(Role::Whitelisted).is_empty() { "not configured" } else { "configured" },
         );
+        let propagating = self.contracts.visibility_pending();
+        if propagating > 0 {
+            summary_text.push_str(&format!(", {propagating} visibility change(s) propagating"));
+        }
+        if let Some(limited) = stats.callbacks_rate_limited.filter(|n| *n > 0) {
+            summary_text.push_str(&format!(", {limited} callback(s) refused by the rate limit"));
+        }
         let healthy = problems.is_empty();
         let message = if healthy { summary_text } else { format!("{}; {summary_text}", problems.join("; ")) };
         ServiceHealth {

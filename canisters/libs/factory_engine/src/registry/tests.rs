@@ -8,9 +8,23 @@ use ic_stable_structures::VectorMemory;
 use sha2::{Digest, Sha256};
 
 fn registry() -> Registry<VectorMemory> {
-    let manager = MemoryManager::init(VectorMemory::default());
-    Registry::init(manager.get(memory::VERSIONS), manager.get(memory::CHUNKS), manager.get(memory::REGISTRY_META))
+    open(VectorMemory::default())
 }
+
+fn open(memory: VectorMemory) -> Registry<VectorMemory> {
+    let manager = MemoryManager::init(memory);
+    Registry::init(
+        manager.get(memory::VERSIONS),
+        manager.get(memory::CHUNKS),
+        manager.get(memory::REGISTRY_META),
+        manager.get(memory::CHUNK_HASHES),
+        manager.get(memory::REGISTRY_INDEX),
+    )
+}
+
+/// The smallest chunk size a multi-chunk upload may use.
+const C: u32 = MIN_CHUNK_BYTES;
+const CS: usize = C as usize;
 
 fn uploader() -> Principal {
     Principal::from_slice(&[1; 29])
@@ -51,11 +65,16 @@ fn publish(
 #[test]
 fn chunked_upload_in_any_order_publishes_the_version() {
     let mut registry = registry();
-    let module = gzip(&fleet_wasm("token", "1.0.0", 5000));
-    let info = publish(&mut registry, "1.0.0", &module, 700).unwrap();
+    let module = gzip(&crate::tests::fleet_wasm_random("token", "1.0.0", 4 * CS));
+    let info = publish(&mut registry, "1.0.0", &module, C).unwrap();
     assert_eq!(info.status, VersionStatus::Published);
     assert_eq!(info.published_at, Some(20));
-    assert_eq!(info.chunk_hashes.len(), module.len().div_ceil(700));
+    assert_eq!(info.chunk_hashes.len(), module.len().div_ceil(CS));
+    assert!(info.chunk_hashes.len() > 4);
+    for (index, hash) in info.chunk_hashes.iter().enumerate() {
+        let bytes = &module[index * CS..((index + 1) * CS).min(module.len())];
+        assert_eq!(hash.as_slice(), Sha256::digest(bytes).as_slice(), "hash of chunk {index}");
+    }
     assert_eq!(registry.module_bytes(&registry.record("1.0.0").unwrap()).unwrap(), module);
     assert_eq!(registry.default_version().unwrap().version, "1.0.0");
 }
@@ -63,22 +82,22 @@ fn chunked_upload_in_any_order_publishes_the_version() {
 #[test]
 fn resent_chunk_is_accepted_once_and_upload_resumes() {
     let mut registry = registry();
-    let module = fleet_wasm("token", "1.0.0", 2500);
-    let args = begin_args("1.0.0", &module, 1024);
+    let module = fleet_wasm("token", "1.0.0", 2 * CS + 100);
+    let args = begin_args("1.0.0", &module, C);
     registry.begin_upload(uploader(), 1, args.clone(), &FactoryConfig::default()).unwrap();
-    let first = registry.upload_chunk(chunk("1.0.0", &module, 1024, 1)).unwrap();
-    let again = registry.upload_chunk(chunk("1.0.0", &module, 1024, 1)).unwrap();
+    let first = registry.upload_chunk(chunk("1.0.0", &module, C, 1)).unwrap();
+    let again = registry.upload_chunk(chunk("1.0.0", &module, C, 1)).unwrap();
     assert_eq!(first, again);
     assert_eq!(again.received, 1);
     // A second begin with the same description resumes and reports what is missing.
     let resumed = registry.begin_upload(uploader(), 2, args, &FactoryConfig::default()).unwrap();
     assert_eq!(resumed.missing, vec![0, 2]);
     // The same index with other bytes is refused and does not replace the stored chunk.
-    let mut other = chunk("1.0.0", &module, 1024, 1);
+    let mut other = chunk("1.0.0", &module, C, 1);
     other.bytes[0] ^= 0xff;
     assert!(matches!(registry.upload_chunk(other), Err(FleetError::AlreadyExists(_))));
     for i in [0, 2] {
-        registry.upload_chunk(chunk("1.0.0", &module, 1024, i)).unwrap();
+        registry.upload_chunk(chunk("1.0.0", &module, C, i)).unwrap();
     }
     assert_eq!(registry.finalize("1.0.0", ContractKind::Token, 3).unwrap().status, VersionStatus::Published);
 }
@@ -111,25 +130,27 @@ fn each_registry_error_is_typed_and_changes_nothing() {
     assert_eq!(registry.list(fleet_api::PageRequest::default()), before);
 
     // Missing chunks, then a hash mismatch: the version stays Uploading with its chunks.
-    let other = fleet_wasm("token", "1.1.0", 1500);
-    let mut wrong_hash = begin_args("1.1.0", &other, 1024);
+    let other = fleet_wasm("token", "1.1.0", CS + 500);
+    let mut wrong_hash = begin_args("1.1.0", &other, C);
     wrong_hash.sha256 = vec![0; 32];
     registry.begin_upload(uploader(), 1, wrong_hash, &config).unwrap();
-    registry.upload_chunk(chunk("1.1.0", &other, 1024, 0)).unwrap();
+    registry.upload_chunk(chunk("1.1.0", &other, C, 0)).unwrap();
     assert!(
         matches!(registry.finalize("1.1.0", ContractKind::Token, 2), Err(FleetError::InvalidState(m)) if m.contains("[1]"))
     );
-    registry.upload_chunk(chunk("1.1.0", &other, 1024, 1)).unwrap();
+    registry.upload_chunk(chunk("1.1.0", &other, C, 1)).unwrap();
     assert!(matches!(registry.finalize("1.1.0", ContractKind::Token, 2), Err(FleetError::HashMismatch { .. })));
     assert_eq!(registry.get("1.1.0").unwrap().status, VersionStatus::Uploading);
+    assert_eq!(registry.summary().stored_bytes, (module.len() + other.len()) as u64);
     // Wrong-length chunk and out-of-range index.
-    let mut short = chunk("1.1.0", &other, 1024, 0);
+    let mut short = chunk("1.1.0", &other, C, 0);
     short.bytes.pop();
     registry.abort_upload("1.1.0").unwrap();
     assert!(matches!(registry.get("1.1.0"), Err(FleetError::NotFound(_))));
-    registry.begin_upload(uploader(), 1, begin_args("1.1.0", &other, 1024), &config).unwrap();
+    assert_eq!(registry.summary().stored_bytes, module.len() as u64);
+    registry.begin_upload(uploader(), 1, begin_args("1.1.0", &other, C), &config).unwrap();
     assert!(matches!(registry.upload_chunk(short), Err(FleetError::InvalidInput(_))));
-    let mut beyond = chunk("1.1.0", &other, 1024, 0);
+    let mut beyond = chunk("1.1.0", &other, C, 0);
     beyond.index = 7;
     assert!(matches!(registry.upload_chunk(beyond), Err(FleetError::InvalidInput(_))));
     assert_eq!(registry.summary().stored_bytes, module.len() as u64);
@@ -209,4 +230,179 @@ fn upgrade_arg_carries_the_registry_migration_argument() {
     assert_eq!(upgrade, ContractUpgrade { version: "1.1.0".into(), migration_arg: Some(migration) });
     let bytes = registry.upgrade_arg_bytes("1.1.0").unwrap();
     assert_eq!(candid::decode_one::<Option<ContractUpgrade>>(&bytes).unwrap(), Some(upgrade));
+}
+
+#[test]
+fn chunking_is_refused_below_the_minimum_chunk_size_and_above_the_chunk_store_limit() {
+    let mut registry = registry();
+    let config = FactoryConfig { max_module_bytes: 100 * 1024 * 1024, ..FactoryConfig::default() };
+    let module = fleet_wasm("token", "1.0.0", 3 * CS);
+    let refused = |registry: &mut Registry<VectorMemory>, args: BeginUploadArgs, needle: &str| {
+        let result = registry.begin_upload(uploader(), 1, args, &config);
+        assert!(matches!(&result, Err(FleetError::InvalidInput(m)) if m.contains(needle)), "{result:?}");
+    };
+    // One-byte chunks: millions of chunks for a real module.
+    refused(&mut registry, begin_args("1.0.0", &module, 1), "65536");
+    refused(&mut registry, begin_args("1.0.0", &module, C - 1), "65536");
+    refused(&mut registry, begin_args("1.0.0", &module, 0), "65536");
+    refused(&mut registry, begin_args("1.0.0", &module, MAX_CHUNK_BYTES + 1), "1048576");
+    // 101 chunks of the smallest size: more than a canister's chunk store holds.
+    let mut too_many = begin_args("1.0.1", &module, C);
+    too_many.size = 101 * u64::from(C);
+    refused(&mut registry, too_many, "101 chunks");
+    // Nothing was stored by any of them.
+    assert_eq!(registry.summary().uploading, 0);
+    assert!(matches!(registry.get("1.0.0"), Err(FleetError::NotFound(_))));
+
+    // Exactly 100 chunks is accepted; so is a module in one chunk smaller than the minimum.
+    let mut hundred = begin_args("1.0.2", &module, C);
+    hundred.size = 100 * u64::from(C);
+    assert_eq!(registry.begin_upload(uploader(), 1, hundred, &config).unwrap().chunk_count, MAX_CHUNKS);
+    let small = fleet_wasm("token", "1.0.3", 100);
+    assert_eq!(publish(&mut registry, "1.0.3", &small, 1024).unwrap().chunk_hashes.len(), 1);
+}
+
+#[test]
+fn version_records_read_by_deployments_do_not_carry_chunk_hashes() {
+    let mut registry = registry();
+    let config = FactoryConfig { max_module_bytes: 100 * 1024 * 1024, ..FactoryConfig::default() };
+    let mut args = begin_args("1.0.0", &[0; 32], C);
+    args.size = 100 * u64::from(C);
+    registry.begin_upload(uploader(), 1, args, &config).unwrap();
+    for index in 0..100 {
+        registry
+            .upload_chunk(UploadChunkArgs { version: "1.0.0".into(), index, bytes: vec![index as u8; CS] })
+            .unwrap();
+    }
+    let record = registry.record("1.0.0").unwrap();
+    // 100 hashes would add over 3 KB to every read of the record.
+    let bytes = ic_stable_structures::Storable::to_bytes(&record).len();
+    assert!(bytes < 400, "a version record with 100 chunks encodes to {bytes} bytes");
+    let info = registry.get("1.0.0").unwrap();
+    assert_eq!(info.chunk_hashes.len(), 100);
+    assert_eq!(info.chunk_hashes[7].as_slice(), Sha256::digest(vec![7u8; CS]).as_slice());
+    assert_eq!(registry.summary().stored_bytes, 100 * u64::from(C));
+}
+
+#[test]
+fn versions_written_by_the_first_layout_load_and_keep_their_hashes() {
+    use ic_stable_structures::{StableBTreeMap, StableCell};
+    let memory = VectorMemory::default();
+    // What the first release wrote: candid records with the hashes inside, and its meta; no hash map, no index.
+    let published = gzip(&crate::tests::fleet_wasm_random("token", "1.0.0", 2 * CS));
+    let uploading = fleet_wasm("token", "1.1.0", CS + 10);
+    let hash = |bytes: &[u8]| ByteBuf::from(Sha256::digest(bytes).to_vec());
+    {
+        let manager = MemoryManager::init(memory.clone());
+        let mut versions: StableBTreeMap<String, LegacyBytes, _> = StableBTreeMap::init(manager.get(memory::VERSIONS));
+        let mut chunks: StableBTreeMap<(u32, u32), Vec<u8>, _> = StableBTreeMap::init(manager.get(memory::CHUNKS));
+        let meta = RegistryMeta { next_slot: 2, pinned_default: None };
+        StableCell::init(manager.get(memory::REGISTRY_META), meta);
+        let legacy = |slot: u32, version: &str, module: &[u8], status: VersionStatus, received: usize| {
+            let pieces: Vec<&[u8]> = module.chunks(CS).collect();
+            LegacyVersionRecord {
+                slot,
+                version: version.into(),
+                status,
+                sha256: hash(module),
+                size: module.len() as u64,
+                chunk_size: C,
+                chunk_hashes: pieces.iter().enumerate().map(|(i, p)| (i < received).then(|| hash(p))).collect(),
+                release_notes: format!("notes {version}"),
+                uploader: uploader(),
+                uploaded_at: 1,
+                published_at: (status == VersionStatus::Published).then_some(2),
+                status_reason: None,
+                upgrade: UpgradeMetadata::default(),
+                deployments: 3,
+            }
+        };
+        let old = legacy(0, "1.0.0", &published, VersionStatus::Published, usize::MAX);
+        for (i, piece) in published.chunks(CS).enumerate() {
+            chunks.insert((0, i as u32), piece.to_vec());
+        }
+        versions.insert("1.0.0".into(), LegacyBytes(old.encode()));
+        let open_upload = legacy(1, "1.1.0", &uploading, VersionStatus::Uploading, 1);
+        chunks.insert((1, 0), uploading[..CS].to_vec());
+        versions.insert("1.1.0".into(), LegacyBytes(open_upload.encode()));
+    }
+
+    let mut registry = open(memory.clone());
+    let record = registry.default_version().expect("the published legacy version is the default");
+    assert_eq!((record.version.as_str(), record.chunk_count(), record.deployments), ("1.0.0", 3, 3));
+    assert_eq!(registry.module_bytes(&record).unwrap(), published);
+    let info = registry.get("1.0.0").unwrap();
+    let expected: Vec<ByteBuf> = published.chunks(CS).map(hash).collect();
+    assert_eq!(info.chunk_hashes, expected);
+    assert_eq!(info.release_notes, "notes 1.0.0");
+    let summary = registry.summary();
+    assert_eq!((summary.published, summary.uploading), (1, 1));
+    assert_eq!(summary.stored_bytes, published.len() as u64 + C as u64);
+    assert_eq!(registry.upload_progress("1.1.0").unwrap().missing, vec![1]);
+    // The interrupted upload resumes: its first chunk again is a no-op, then the rest, then finalize.
+    registry.upload_chunk(chunk("1.1.0", &uploading, C, 0)).unwrap();
+    registry.upload_chunk(chunk("1.1.0", &uploading, C, 1)).unwrap();
+    registry.finalize("1.1.0", ContractKind::Token, 9).unwrap();
+    assert_eq!(registry.default_version().unwrap().version, "1.1.0");
+    // Reopening (the next upgrade) does not migrate again, and the records are now in the new format.
+    let reopened = open(memory);
+    assert_eq!(reopened.get("1.0.0").unwrap(), info);
+    assert_eq!(reopened.summary(), registry.summary());
+    let raw = ic_stable_structures::Storable::to_bytes(&reopened.record("1.0.0").unwrap()).into_owned();
+    assert!(!raw.starts_with(b"DIDL"));
+}
+
+#[test]
+fn an_upload_begun_with_tiny_chunks_by_the_first_layout_cannot_be_finalized() {
+    use ic_stable_structures::StableBTreeMap;
+    let memory = VectorMemory::default();
+    let module = fleet_wasm("token", "1.0.0", 300);
+    {
+        let manager = MemoryManager::init(memory.clone());
+        let mut versions: StableBTreeMap<String, LegacyBytes, _> = StableBTreeMap::init(manager.get(memory::VERSIONS));
+        let mut chunks: StableBTreeMap<(u32, u32), Vec<u8>, _> = StableBTreeMap::init(manager.get(memory::CHUNKS));
+        let pieces: Vec<&[u8]> = module.chunks(1).collect();
+        for (i, piece) in pieces.iter().enumerate() {
+            chunks.insert((0, i as u32), piece.to_vec());
+        }
+        let record = LegacyVersionRecord {
+            slot: 0,
+            version: "1.0.0".into(),
+            status: VersionStatus::Uploading,
+            sha256: ByteBuf::from(Sha256::digest(&module).to_vec()),
+            size: module.len() as u64,
+            chunk_size: 1,
+            chunk_hashes: pieces.iter().map(|p| Some(ByteBuf::from(Sha256::digest(p).to_vec()))).collect(),
+            release_notes: String::new(),
+            uploader: uploader(),
+            uploaded_at: 1,
+            published_at: None,
+            status_reason: None,
+            upgrade: UpgradeMetadata::default(),
+            deployments: 0,
+        };
+        versions.insert("1.0.0".into(), LegacyBytes(record.encode()));
+    }
+    let mut registry = open(memory);
+    let result = registry.finalize("1.0.0", ContractKind::Token, 2);
+    assert!(matches!(&result, Err(FleetError::InvalidInput(m)) if m.contains("65536")), "{result:?}");
+    assert_eq!(registry.get("1.0.0").unwrap().status, VersionStatus::Uploading);
+    registry.abort_upload("1.0.0").unwrap();
+    assert_eq!(registry.summary().stored_bytes, 0);
+}
+
+/// Raw bytes, to write what an older layout stored.
+struct LegacyBytes(Vec<u8>);
+
+impl ic_stable_structures::Storable for LegacyBytes {
+    fn to_bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+        std::borrow::Cow::Borrowed(&self.0)
+    }
+    fn into_bytes(self) -> Vec<u8> {
+        self.0
+    }
+    fn from_bytes(bytes: std::borrow::Cow<[u8]>) -> Self {
+        Self(bytes.into_owned())
+    }
+    const BOUND: ic_stable_structures::storable::Bound = ic_stable_structures::storable::Bound::Unbounded;
 }

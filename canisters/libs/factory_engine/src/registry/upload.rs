@@ -9,7 +9,8 @@ use serde_bytes::ByteBuf;
 use sha2::{Digest, Sha256};
 
 use super::wasm_meta::read_metadata;
-use super::{Registry, VersionRecord, MAX_CHUNK_BYTES, MAX_POST_UPGRADE_ARG, MAX_RELEASE_NOTES};
+use super::{expected_chunk_len, slot_range, Registry, VersionRecord};
+use super::{MAX_CHUNKS, MAX_CHUNK_BYTES, MAX_POST_UPGRADE_ARG, MAX_RELEASE_NOTES, MIN_CHUNK_BYTES};
 use crate::api::{BeginUploadArgs, FactoryConfig, UploadChunkArgs, UploadProgress, VersionInfo, VersionStatus};
 use ic_stable_structures::Memory;
 
@@ -26,15 +27,13 @@ impl<M: Memory> Registry<M> {
         if args.sha256.len() != 32 {
             return Err(FleetError::invalid(format!("sha256 must be 32 bytes, got {}", args.sha256.len())));
         }
-        if chunk_size == 0 || chunk_size > MAX_CHUNK_BYTES {
-            return Err(FleetError::invalid(format!("chunk_size must be within 1..={MAX_CHUNK_BYTES} bytes")));
-        }
         if args.size == 0 {
             return Err(FleetError::invalid("size must be positive"));
         }
         if args.size > config.max_module_bytes {
             return Err(FleetError::TooLarge { size: args.size, limit: config.max_module_bytes });
         }
+        check_chunking(args.size, chunk_size)?;
         if let Some(existing) = self.versions.get(&key) {
             // Beginning again with the same description resumes the upload; anything else is a duplicate.
             let same = existing.status == VersionStatus::Uploading
@@ -42,7 +41,7 @@ impl<M: Memory> Registry<M> {
                 && existing.size == args.size
                 && existing.chunk_size == chunk_size;
             return if same {
-                Ok(progress(&existing))
+                Ok(self.progress(&existing))
             } else {
                 Err(FleetError::AlreadyExists(format!(
                     "version {key} is already in the registry ({:?})",
@@ -54,14 +53,15 @@ impl<M: Memory> Registry<M> {
             return Err(FleetError::invalid(format!("release_notes is longer than {MAX_RELEASE_NOTES} bytes")));
         }
         validate_upgrade_metadata(&args.upgrade)?;
-        let uploading = self.versions.values().filter(|r| r.status == VersionStatus::Uploading).count() as u32;
+        let uploading = self.index.get().uploading;
         if uploading >= config.max_concurrent_uploads {
             return Err(FleetError::invalid_state(format!(
                 "{uploading} uploads are already in progress (limit {}); finalize or abort one first",
                 config.max_concurrent_uploads
             )));
         }
-        let chunk_count = args.size.div_ceil(u64::from(chunk_size)) as usize;
+        // At most MAX_CHUNKS (checked above).
+        let chunk_count = args.size.div_ceil(u64::from(chunk_size)) as u32;
         let mut meta = self.meta.get().clone();
         let slot = meta.next_slot;
         meta.next_slot = slot.checked_add(1).ok_or_else(|| FleetError::Internal("registry slots exhausted".into()))?;
@@ -72,7 +72,7 @@ impl<M: Memory> Registry<M> {
             sha256: ByteBuf::from(args.sha256),
             size: args.size,
             chunk_size,
-            chunk_hashes: vec![None; chunk_count],
+            chunk_count,
             release_notes: args.release_notes,
             uploader,
             uploaded_at: now,
@@ -82,12 +82,12 @@ impl<M: Memory> Registry<M> {
             deployments: 0,
         };
         self.meta.set(meta);
-        self.versions.insert(key, record.clone());
-        Ok(progress(&record))
+        self.store(None, record.clone());
+        Ok(self.progress(&record))
     }
 
     pub fn upload_chunk(&mut self, args: UploadChunkArgs) -> Result<UploadProgress, FleetError> {
-        let mut record = self.record(&args.version)?;
+        let record = self.record(&args.version)?;
         if record.status != VersionStatus::Uploading {
             return Err(FleetError::invalid_state(format!(
                 "version {} is {:?}, not Uploading",
@@ -112,9 +112,9 @@ impl<M: Memory> Registry<M> {
                 args.bytes.len()
             )));
         }
-        let hash = Sha256::digest(&args.bytes).to_vec();
-        match &record.chunk_hashes[args.index as usize] {
-            Some(stored) if stored.as_slice() == hash.as_slice() => return Ok(progress(&record)),
+        let hash: [u8; 32] = Sha256::digest(&args.bytes).into();
+        match self.chunk_hashes.get(&(record.slot, args.index)) {
+            Some(stored) if stored == hash => return Ok(self.progress(&record)),
             Some(_) => {
                 return Err(FleetError::AlreadyExists(format!(
                     "chunk {} was already received with different bytes; abort the upload to start over",
@@ -123,14 +123,25 @@ impl<M: Memory> Registry<M> {
             }
             None => {}
         }
+        let len = args.bytes.len() as u64;
         self.chunks.insert((record.slot, args.index), args.bytes);
-        record.chunk_hashes[args.index as usize] = Some(ByteBuf::from(hash));
-        self.versions.insert(record.version.clone(), record.clone());
-        Ok(progress(&record))
+        self.chunk_hashes.insert((record.slot, args.index), hash);
+        self.update_index(|i| i.stored_bytes += len);
+        Ok(self.progress(&record))
     }
 
     pub fn upload_progress(&self, version: &str) -> Result<UploadProgress, FleetError> {
-        self.record(version).map(|r| progress(&r))
+        self.record(version).map(|r| self.progress(&r))
+    }
+
+    fn progress(&self, record: &VersionRecord) -> UploadProgress {
+        let missing = self.missing_chunks(record);
+        UploadProgress {
+            version: record.version.clone(),
+            chunk_count: record.chunk_count(),
+            received: record.chunk_count() - missing.len() as u32,
+            missing,
+        }
     }
 
     /// Verifies the complete module and publishes it. On any error nothing changes: the version stays Uploading
@@ -143,7 +154,9 @@ impl<M: Memory> Registry<M> {
                 record.version, record.status
             )));
         }
-        let missing = record.missing_chunks();
+        // An upload begun before these limits existed (layout 1) is held to them here.
+        check_chunking(record.size, record.chunk_size)?;
+        let missing = self.missing_chunks(&record);
         if !missing.is_empty() {
             return Err(FleetError::invalid_state(format!("missing chunks {missing:?} of {}", record.chunk_count())));
         }
@@ -176,8 +189,9 @@ impl<M: Memory> Registry<M> {
         }
         record.status = VersionStatus::Published;
         record.published_at = Some(now);
-        self.versions.insert(record.version.clone(), record.clone());
-        Ok(record.info())
+        self.store(Some(VersionStatus::Uploading), record.clone());
+        self.refresh_latest();
+        Ok(self.info(&record))
     }
 
     /// Drops an unfinished upload and its chunks, freeing the version number and an upload slot.
@@ -189,27 +203,44 @@ impl<M: Memory> Registry<M> {
                 record.version, record.status
             )));
         }
-        for index in 0..record.chunk_count() {
-            self.chunks.remove(&(record.slot, index));
+        let received: Vec<(u32, u32)> = self.chunk_hashes.keys_range(slot_range(record.slot)).collect();
+        let freed: u64 = received.iter().map(|(_, index)| expected_chunk_len(&record, *index)).sum();
+        for key in received {
+            self.chunks.remove(&key);
+            self.chunk_hashes.remove(&key);
         }
         self.versions.remove(&record.version);
+        self.update_index(|i| {
+            i.uploading = i.uploading.saturating_sub(1);
+            i.stored_bytes = i.stored_bytes.saturating_sub(freed);
+        });
         Ok(())
     }
 }
 
-fn expected_chunk_len(record: &VersionRecord, index: u32) -> u64 {
-    let start = u64::from(index) * u64::from(record.chunk_size);
-    (record.size - start).min(u64::from(record.chunk_size))
-}
-
-fn progress(record: &VersionRecord) -> UploadProgress {
-    let missing = record.missing_chunks();
-    UploadProgress {
-        version: record.version.clone(),
-        chunk_count: record.chunk_count(),
-        received: record.chunk_count() - missing.len() as u32,
-        missing,
+/// The chunking a module of `size` bytes may use: chunks of `MIN_CHUNK_BYTES..=MAX_CHUNK_BYTES` (a module that fits
+/// in one chunk may name any size that holds it), and at most `MAX_CHUNKS` of them.
+fn check_chunking(size: u64, chunk_size: u32) -> Result<(), FleetError> {
+    if chunk_size > MAX_CHUNK_BYTES {
+        return Err(FleetError::invalid(format!(
+            "chunk_size {chunk_size} exceeds {MAX_CHUNK_BYTES} bytes (the IC's largest chunk)"
+        )));
     }
+    if chunk_size < MIN_CHUNK_BYTES && u64::from(chunk_size) < size {
+        return Err(FleetError::invalid(format!(
+            "chunk_size {chunk_size} is below {MIN_CHUNK_BYTES} bytes: every chunk but the last must have at least \
+             {MIN_CHUNK_BYTES} bytes"
+        )));
+    }
+    let count = size.div_ceil(u64::from(chunk_size.max(1)));
+    if count > u64::from(MAX_CHUNKS) {
+        return Err(FleetError::invalid(format!(
+            "{size} bytes in chunks of {chunk_size} make {count} chunks; the IC's chunk store holds at most \
+             {MAX_CHUNKS}: use chunks of at least {} bytes",
+            size.div_ceil(u64::from(MAX_CHUNKS))
+        )));
+    }
+    Ok(())
 }
 
 fn validate_upgrade_metadata(upgrade: &crate::api::UpgradeMetadata) -> Result<(), FleetError> {

@@ -62,7 +62,7 @@ fn an_upgrade_keeps_registry_contracts_indexes_and_requests() {
     let second = env.deploy(backend(), bob(), args("B"), DeployOptions::default()).unwrap();
     {
         let mut f = env.factory.borrow_mut();
-        f.notify_participant_added(second, second, alice()).unwrap();
+        f.notify_participant_added(second, second, alice(), 9).unwrap();
         f.notify_deployment_complete(first, first, 9).unwrap();
         f.yank_version(&releaser(), 1, "1.0.0", "bug".into()).unwrap();
     }
