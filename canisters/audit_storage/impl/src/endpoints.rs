@@ -3,9 +3,20 @@
 use crate::STATE;
 use audit_storage_api::{AuditAction, EventResponse, EventsResponse, LogEventArgs, LogEventResponse, TimeRange};
 use candid::Principal;
+use fleet_api::ingress::{IngressRule, SMALL_ARG};
 use fleet_api::PageRequest;
 use ic_cdk::{query, update};
 use service_base::ic_env;
+
+/// Every update method of `audit_storage.did`, for the `inspect_message` hook. Only whitelisted writers and admins
+/// call them, all identified (never anonymous); the largest argument, an event, is under 6 KiB.
+pub(crate) const INGRESS: &[IngressRule] = &[
+    IngressRule::signed("logEvent", SMALL_ARG),
+    IngressRule::signed("setupWhitelist", SMALL_ARG),
+    IngressRule::signed("removeFromWhitelist", SMALL_ARG),
+    IngressRule::signed("addAdmin", SMALL_ARG),
+    IngressRule::signed("removeAdmin", SMALL_ARG),
+];
 
 #[update(name = "logEvent")]
 fn log_event(args: LogEventArgs) -> LogEventResponse {
@@ -48,4 +59,4 @@ fn get_event_count() -> u64 {
     STATE.with_borrow(|state| state.event_count())
 }
 
-service_base::storage_service_endpoints!(STATE);
+service_base::storage_service_endpoints!(STATE, INGRESS);

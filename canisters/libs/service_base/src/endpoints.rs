@@ -1,13 +1,22 @@
 //! The admin, whitelist and status endpoints a storage canister exposes, generated once for every storage.
 //!
-//! `storage_service_endpoints!(STATE)` expects `STATE` to be a `thread_local!` `RefCell` whose value has
+//! `storage_service_endpoints!(STATE, INGRESS)` expects `STATE` to be a `thread_local!` `RefCell` whose value has
 //! `access()`/`access_mut()` (an [`AccessControl`](crate::AccessControl)), `health(&RuntimeFacts)` and
-//! `setup_status(canister_id)`. The calling crate depends on `ic-cdk`, `candid` and `fleet_api` and calls
-//! `ic_cdk::export_candid!()` after its modules, as for hand-written endpoints.
+//! `setup_status(canister_id)`, and `INGRESS` to be the storage's `&[fleet_api::ingress::IngressRule]` table: every
+//! update method of its `.did`, the ones generated here included. It also generates the canister's
+//! `inspect_message` hook, which accepts an ingress message only when that table allows it. The calling crate
+//! depends on `ic-cdk`, `candid` and `fleet_api` and calls `ic_cdk::export_candid!()` after its modules, as for
+//! hand-written endpoints.
 
 #[macro_export]
 macro_rules! storage_service_endpoints {
-    ($state:ident) => {
+    ($state:ident, $ingress:expr) => {
+        /// Ingress filter: anonymous callers and oversized arguments never reach (or cost) an update.
+        #[::ic_cdk::inspect_message]
+        fn inspect_message() {
+            $crate::ic_env::accept_ingress_if_allowed($ingress)
+        }
+
         /// Admins only: adds a writer canister (the backend) to the whitelist.
         #[::ic_cdk::update(name = "setupWhitelist")]
         fn setup_whitelist(writer: ::candid::Principal) -> ::fleet_api::FleetResult<()> {

@@ -6,8 +6,10 @@
 //! - [`seq_index`]: an append-only per-key index with O(log n) offset paging;
 //! - [`paging`]: newest-first windows over positions, for logs and indexes;
 //! - [`validate`]: input checks that turn bad arguments into `FleetError::InvalidInput`;
-//! - [`ic_env`]: the few IC calls the endpoints need (caller, time, cycles, memory), kept out of the logic;
-//! - [`storage_service_endpoints!`]: the admin, whitelist and status endpoints every storage canister exposes.
+//! - [`ic_env`]: the few IC calls the endpoints need (caller, time, cycles, memory, the ingress filter), kept out of
+//!   the logic;
+//! - [`storage_service_endpoints!`]: the admin, whitelist and status endpoints every storage canister exposes, and
+//!   its `inspect_message` hook.
 
 pub mod access;
 pub mod codec;
