@@ -1,8 +1,9 @@
 //! The token factory's wasm on the IC (the emulator by default, PocketIC with `--features pocket-ic`): a release
 //! principal publishes token 1.0.0 by chunked upload, the whitelisted backend deploys tokens (controllers exactly
-//! [factory, owner], indexes, the contract's own `notifyDeploymentComplete`), spoofed callbacks and non-whitelisted
-//! creates are refused, every registry error comes back typed, and a factory upgrade keeps registry, contracts and
-//! indexes. `factory_instruction_counts` prints the benchmark (emulator only: it reads `instructions_used`).
+//! [factory, owner] once installed, indexes, the contract's own `notifyDeploymentComplete`), a failed install keeps
+//! its canister as a spare the next deployment reuses, request ids replay only their own request, spoofed callbacks,
+//! non-whitelisted creates and anonymous or oversized ingress are refused, every registry error comes back typed,
+//! and a factory upgrade keeps registry, contracts and indexes. `factory_instruction_counts` prints the benchmark (emulator only: it reads `instructions_used`).
 
 use candid::{encode_one, CandidType, Nat, Principal};
 use factory_engine::registry::wasm_meta::{plain_module, read_metadata, test_modules};
@@ -12,8 +13,8 @@ use fleet_tests::wasm::canister_wasm;
 use sha2::{Digest, Sha256};
 use token_api::{Account, TokenArgs};
 use token_factory_api::{
-    BeginUploadArgs, ContractDetails, ContractInfo, FactoryInitArgs, FactoryStats, UpgradeMetadata, UploadChunkArgs,
-    UploadProgress, VersionInfo, VersionStatus,
+    BeginUploadArgs, ContractDetails, ContractInfo, DeploymentRequestState, DeploymentRequestView, FactoryInitArgs,
+    FactoryStats, UpgradeMetadata, UploadChunkArgs, UploadProgress, VersionInfo, VersionStatus,
 };
 
 const TOKEN_VERSION: &str = "1.0.0";
@@ -349,7 +350,7 @@ fn module_over_the_threshold_is_installed_from_chunks() {
 }
 
 #[test]
-fn failed_install_deletes_the_canister_and_returns_a_typed_error() {
+fn failed_install_keeps_the_canister_as_a_spare_that_the_next_deployment_reuses() {
     let factory = Factory::ready();
     // 1.0.1 passes the registry's checks (its metadata says 1.0.1) but the contract refuses to install as 1.0.1.
     factory.publish("1.0.1", &relabelled_token_wasm("1.0.1")).unwrap();
@@ -360,8 +361,12 @@ fn failed_install_deletes_the_canister_and_returns_a_typed_error() {
         token_factory_api::EventKind::DeploymentFailed { canister, .. } => canister,
         _ => None,
     });
-    let created = created.expect("the failed deployment names the canister it created");
-    assert!(!factory.pic.canister_exists(created), "the canister of a failed install is deleted");
+    let spare = created.expect("the failed deployment names the canister it created");
+    // Kept, emptied, the factory its only controller: the owner never got it, its cycles are not burnt.
+    assert!(factory.pic.canister_exists(spare));
+    assert_eq!(factory.pic.get_controllers(spare), vec![factory.id]);
+    let status = factory.pic.canister_status(spare, Some(factory.id)).expect("the factory reads its spare");
+    assert_eq!(status.module_hash, None);
     let pending: R<Page<token_factory_api::PendingDeployment>> =
         factory.query(admin(), "listPendingDeployments", (PageRequest::default(),));
     assert_eq!(pending.unwrap().total, 0);
@@ -371,10 +376,64 @@ fn failed_install_deletes_the_canister_and_returns_a_typed_error() {
     let yanked: R<VersionInfo> =
         factory.update(release(), "yankVersion", ("1.0.1".to_string(), "refuses to install".to_string()));
     assert_eq!(yanked.unwrap().status, VersionStatus::Yanked);
+    let balance = factory.pic.cycle_balance(factory.id);
     let id = factory.create(backend(), "GOOD", Some(10)).unwrap();
+    assert_eq!(id, spare, "the next deployment takes the spare instead of creating a canister");
+    assert!(balance - factory.pic.cycle_balance(factory.id) < 500_000_000_000, "no creation fee was paid");
+    assert_eq!(sorted(factory.pic.get_controllers(id)), sorted(vec![factory.id, owner()]));
+    let (symbol,): (String,) = ic::query_candid(&factory.pic, id, "icrc1_symbol", ()).unwrap();
+    assert_eq!(symbol, "GOOD");
     assert_eq!(factory.contract(id).info.version, TOKEN_VERSION);
     let stats: FactoryStats = factory.query(admin(), "getStats", ());
     assert_eq!((stats.deployments_failed, stats.deployments_succeeded, stats.orphaned_canisters), (1, 1, 0));
+}
+
+#[test]
+fn the_backend_reads_and_abandons_its_requests() {
+    let factory = Factory::ready();
+    let id = factory.create(backend(), "AAA", Some(1)).unwrap();
+    let view: R<Option<DeploymentRequestView>> = factory.query(backend(), "getDeploymentRequest", (1u64,));
+    let view = view.unwrap().unwrap();
+    assert_eq!((view.owner, view.state), (owner(), DeploymentRequestState::Succeeded { contract: id }));
+    // The same id for another owner is refused, nothing created.
+    let other = DeployOptions { initial_cycles: None, request_id: Some(1) };
+    let reused: R<Principal> = factory.update(backend(), "createContract", (stranger(), token_args("AAA"), other));
+    assert!(matches!(reused, Err(FleetError::InvalidInput(_))), "{reused:?}");
+    assert_eq!(factory.contracts_of(admin(), stranger()).total, 0);
+
+    let nothing: R<Option<DeploymentRequestView>> = factory.query(backend(), "getDeploymentRequest", (2u64,));
+    assert_eq!(nothing, Ok(None));
+    let abandoned: R<Option<DeploymentRequestView>> = factory.update(backend(), "abandonDeploymentRequest", (2u64,));
+    assert!(matches!(abandoned.unwrap().unwrap().state, DeploymentRequestState::Abandoned { .. }));
+    let late = factory.create(backend(), "BBB", Some(2));
+    assert_eq!(late, Err(FleetError::InvalidState("request 2 was abandoned".into())));
+    let denied: R<Option<DeploymentRequestView>> = factory.update(stranger(), "abandonDeploymentRequest", (3u64,));
+    assert!(matches!(denied, Err(FleetError::Unauthorized(_))));
+}
+
+#[test]
+fn inspect_message_refuses_anonymous_ingress_and_oversized_arguments() {
+    let factory = Factory::ready();
+    let options = DeployOptions { initial_cycles: None, request_id: None };
+    let arg = candid::encode_args((owner(), token_args("AAA"), options)).unwrap();
+    let anonymous = factory.pic.update_call(factory.id, Principal::anonymous(), "createContract", arg);
+    assert!(anonymous.is_err(), "{anonymous:?}");
+    // A well-typed beginUpload whose release notes make it larger than SMALL_ARG: refused before it runs (without
+    // the filter the endpoint would reply).
+    let begin = |notes: String| BeginUploadArgs {
+        version: "2.0.0".into(),
+        sha256: vec![0; 32],
+        size: 10,
+        chunk_size: None,
+        release_notes: notes,
+        upgrade: UpgradeMetadata::default(),
+    };
+    let huge = encode_one(begin("x".repeat(64 * 1024))).unwrap();
+    let oversized = factory.pic.update_call(factory.id, release(), "beginUpload", huge);
+    assert!(oversized.is_err(), "{oversized:?}");
+    let normal = factory.pic.update_call(factory.id, release(), "beginUpload", encode_one(begin("ok".into())).unwrap());
+    assert!(normal.is_ok(), "{normal:?}");
+    assert!(factory.versions().iter().any(|(v, _)| v == "2.0.0"), "only the small one was applied");
 }
 
 #[test]

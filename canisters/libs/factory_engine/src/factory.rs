@@ -280,6 +280,10 @@ impl<M: Memory> Factory<M> {
     /// Forgets a pending deployment once an admin has dealt with its canister (deleted it, or kept it by hand).
     pub fn clear_pending_deployment(&mut self, caller: &Caller, now: u64, id: u64) -> Result<(), FleetError> {
         self.roles.require_admin(caller)?;
+        if self.running.contains(id) {
+            // Its own call (or a reconciliation tick) is awaiting a management call and will settle it.
+            return Err(FleetError::invalid_state(format!("pending deployment {id} is running; it settles itself")));
+        }
         let cleared =
             self.inflight.close(id).ok_or_else(|| FleetError::not_found(format!("pending deployment {id}")))?;
         if cleared.stage == crate::api::DeployStage::Orphaned {

@@ -149,9 +149,12 @@ fn the_reconciler_leaves_a_running_deployment_alone() {
         args("X"),
         options(),
     );
-    let (result, report) =
-        crate::testing::run_interleaved(future, || crate::testing::block_on(reconcile(&env.rt, &env.factory)));
+    let (result, (report, cleared)) = crate::testing::run_interleaved(future, || {
+        let report = crate::testing::block_on(reconcile(&env.rt, &env.factory));
+        (report, env.factory.borrow_mut().clear_pending_deployment(&controller(), 1, 0))
+    });
     assert_eq!(report, ReconcileReport::default());
+    assert!(matches!(cleared, Err(FleetError::InvalidState(_))), "an admin cannot clear a running deployment");
     let id = result.unwrap();
     let f = env.factory.borrow();
     assert_eq!((f.stats().deployments_succeeded, f.stats().deployments_failed), (1, 0));
