@@ -1,7 +1,8 @@
 //! audit_storage and invoice_storage as wasm on the IC (the emulator by default, PocketIC with `--features
 //! pocket-ic`): only admins whitelist, only whitelisted writers write, bad input and invalid invoice transitions come
 //! back typed and change nothing, queries page newest first, users read only their own records, and an upgrade keeps
-//! every record and index.
+//! every record and index; re-sent writes record nothing, and anonymous or oversized ingress is refused before it
+//! runs.
 
 use audit_storage_api::{AuditAction, AuditEvent, AuditOutcome, AuditStorageInitArgs, LogEventArgs, TimeRange};
 use candid::{encode_one, CandidType, Nat, Principal};
@@ -320,4 +321,98 @@ fn invoice_queries_and_indexes_survive_an_upgrade() {
     assert_eq!(retried.unwrap().id, 4);
     let count: u64 = storage.query(stranger(), "getInvoiceCount", ());
     assert_eq!(count, 9);
+}
+
+// ---------------------------------------------------------------- re-sends and the ingress filter
+
+#[test]
+fn a_resent_audit_event_is_recorded_once_even_after_an_upgrade() {
+    let audit = audit_storage();
+    audit.update::<R<()>>(admin(), "setupWhitelist", (backend(),)).unwrap();
+    let keyed = LogEventArgs { request_id: Some(12), ..event(alice(), AuditAction::RefundFailed, None) };
+    let first: R<u64> = audit.update(backend(), "logEvent", (keyed.clone(),));
+    let again: R<u64> = audit.update(backend(), "logEvent", (keyed.clone(),));
+    assert_eq!((first, again), (Ok(0), Ok(0)));
+    audit.upgrade();
+    let after_upgrade: R<u64> = audit.update(backend(), "logEvent", (keyed.clone(),));
+    assert_eq!(after_upgrade, Ok(0));
+    let reused = LogEventArgs { metadata: "another event".into(), ..keyed };
+    let refused: R<u64> = audit.update(backend(), "logEvent", (reused,));
+    assert!(matches!(refused, Err(FleetError::InvalidInput(_))), "{refused:?}");
+    let count: u64 = audit.query(stranger(), "getEventCount", ());
+    assert_eq!(count, 1);
+    let recorded = audit.query::<R<AuditEvent>>(admin(), "getEvent", (0u64,)).unwrap();
+    assert_eq!(recorded.request_id, Some(12));
+}
+
+#[test]
+fn resent_invoice_writes_answer_the_invoice_and_record_nothing() {
+    let storage = invoice_storage();
+    let invoice = storage.update::<R<Invoice>>(backend(), "recordPayment", (payment(alice(), Some(1)),)).unwrap();
+    transition(&storage, backend(), invoice.id, InvoiceTransition::Paid { block_index: Nat::from(4u8) }).unwrap();
+    transition(&storage, backend(), invoice.id, InvoiceTransition::Refunding { reason: "factory failed".into() })
+        .unwrap();
+    let refund_failed = InvoiceTransition::RefundFailed { reason: "ledger down".into() };
+    let failed = transition(&storage, backend(), invoice.id, refund_failed.clone()).unwrap();
+    // The backend's outbox re-sends after a lost reply: the same answer, no second failed attempt.
+    assert_eq!(transition(&storage, backend(), invoice.id, refund_failed), Ok(failed.clone()));
+    let history: R<Page<StatusChange>> =
+        storage.query(backend(), "getInvoiceHistory", (invoice.id, PageRequest::default()));
+    assert_eq!(history.unwrap().total, 4);
+    assert_eq!(failed.failed_refund_attempts, 1);
+
+    // A repeated recordPayment answers the invoice as it stands; the same key for another payment is refused.
+    let replay = storage.update::<R<Invoice>>(backend(), "recordPayment", (payment(alice(), Some(1)),)).unwrap();
+    assert_eq!((replay.id, replay.status), (invoice.id, InvoiceStatus::RefundFailed));
+    let mut other = payment(alice(), Some(1));
+    other.amount = Nat::from(1u8);
+    let refused: R<Invoice> = storage.update(backend(), "recordPayment", (other,));
+    assert!(matches!(refused, Err(FleetError::InvalidInput(_))), "{refused:?}");
+    let count: u64 = storage.query(stranger(), "getInvoiceCount", ());
+    assert_eq!(count, 1);
+}
+
+/// Sends `arg` as an ingress update and expects the canister's `inspect_message` to refuse it, saying `why`.
+fn assert_refused_at_ingress(canister: &Canister, sender: Principal, method: &str, arg: Vec<u8>, why: &str) {
+    match canister.pic.update_call(canister.id, sender, method, arg) {
+        Ok(reply) => panic!("{method} from {sender} was executed ({} reply bytes)", reply.len()),
+        Err(reject) => assert!(reject.reject_message.contains(why), "{method}: {}", reject.reject_message),
+    }
+}
+
+#[test]
+fn storages_refuse_anonymous_ingress_and_oversized_arguments_before_executing_them() {
+    let audit = audit_storage();
+    audit.update::<R<()>>(admin(), "setupWhitelist", (backend(),)).unwrap();
+    let anonymous = Principal::anonymous();
+    let logged = encode_one(event(alice(), AuditAction::PaymentReceived, None)).unwrap();
+    assert_refused_at_ingress(&audit, anonymous, "logEvent", logged, "anonymous");
+    assert_refused_at_ingress(&audit, anonymous, "setupWhitelist", encode_one(anonymous).unwrap(), "anonymous");
+    let mut huge = event(alice(), AuditAction::PaymentReceived, None);
+    huge.metadata = "x".repeat(fleet_api::ingress::SMALL_ARG);
+    assert_refused_at_ingress(&audit, backend(), "logEvent", encode_one(huge).unwrap(), "at most");
+    let count: u64 = audit.query(anonymous, "getEventCount", ());
+    assert_eq!(count, 0, "a refused message was executed");
+    // A signed writer with a normal event still gets through.
+    let id: R<u64> = audit.update(backend(), "logEvent", (event(alice(), AuditAction::PaymentReceived, None),));
+    assert_eq!(id, Ok(0));
+
+    let invoices = invoice_storage();
+    assert_refused_at_ingress(
+        &invoices,
+        anonymous,
+        "recordPayment",
+        encode_one(payment(alice(), None)).unwrap(),
+        "anonymous",
+    );
+    let update = candid::encode_args((0u64, InvoiceTransition::Paid { block_index: Nat::from(1u8) })).unwrap();
+    assert_refused_at_ingress(&invoices, anonymous, "updateInvoiceStatus", update, "anonymous");
+    assert_refused_at_ingress(&invoices, anonymous, "addAdmin", encode_one(anonymous).unwrap(), "anonymous");
+    let mut oversized = payment(alice(), None);
+    oversized.service = "x".repeat(fleet_api::ingress::SMALL_ARG);
+    assert_refused_at_ingress(&invoices, backend(), "recordPayment", encode_one(oversized).unwrap(), "at most");
+    let count: u64 = invoices.query(anonymous, "getInvoiceCount", ());
+    assert_eq!(count, 0, "a refused message was executed");
+    let created: R<Invoice> = invoices.update(backend(), "recordPayment", (payment(alice(), None),));
+    assert_eq!(created.map(|invoice| invoice.id), Ok(0));
 }
