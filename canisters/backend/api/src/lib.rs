@@ -114,7 +114,71 @@ pub struct Deployment {
     pub last_error: Option<String>,
     /// Failed attempts of the current step (factory calls or refunds), for the retry timer.
     pub failed_attempts: u32,
+    /// Why no retry can settle this deployment, when an operator must (`resolveDeployment`).
+    pub needs_operator: Option<String>,
 }
+
+/// How an admin settles a deployment flagged for an operator (`resolveDeployment`). Each is refused unless the
+/// deployment is in a stage where it applies.
+#[derive(CandidType, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
+pub enum DeploymentResolution {
+    /// Take it up again as it is (e.g. the ledger or the factory is back): the same transfer or request is re-sent.
+    Retry,
+    /// `Deploying`: ask the factory for the request's settled outcome and act on it: complete with the contract it
+    /// deployed for the user, or refund when it provably did not deploy and never will (the factory closes the id).
+    SettleWithFactory,
+    /// The operator checked the ledger: the transfer of unknown outcome (the charge in `Charging`, the refund in
+    /// `Refunding`/`RefundFailed`) executed in this block.
+    TransferExecuted { block_index: Nat },
+    /// The operator checked the ledger: that transfer did not execute (a charge then fails unpaid, a refund is sent
+    /// anew).
+    TransferNotExecuted,
+}
+
+#[derive(CandidType, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct ResolveDeploymentArgs {
+    pub id: u64,
+    pub resolution: DeploymentResolution,
+    /// What the operator checked, for the audit log (at most 1024 bytes).
+    pub note: String,
+}
+
+/// `withdrawFees`: send collected fees from the backend's account.
+#[derive(CandidType, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct WithdrawFeesArgs {
+    pub to: icrc_ledger_types::icrc1::account::Account,
+    /// What `to` receives; the ledger fee comes on top, from the backend's account.
+    pub amount: Nat,
+}
+
+#[derive(CandidType, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
+pub enum WithdrawalStatus {
+    /// Sent, or being sent; a reply of unknown outcome is re-sent identically by the timer.
+    Sending,
+    Done {
+        block_index: Nat,
+    },
+    /// The ledger refused it; nothing moved.
+    Failed {
+        reason: String,
+    },
+    /// Its outcome cannot be told any more (past the ledger's deduplication window): check the ledger.
+    NeedsOperator {
+        reason: String,
+    },
+}
+
+#[derive(CandidType, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct Withdrawal {
+    pub id: u64,
+    pub to: icrc_ledger_types::icrc1::account::Account,
+    pub amount: Nat,
+    pub requested_by: Principal,
+    pub requested_at: u64,
+    pub status: WithdrawalStatus,
+}
+
+pub type WithdrawalResponse = Result<Withdrawal, FleetError>;
 
 /// What one run of the reconciliation job did (`adminRunReconciliation`; a timer runs it every minute).
 #[derive(CandidType, Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,4 +232,7 @@ pub mod methods {
     pub const GET_MICROSERVICE_HEALTH: &str = "getMicroserviceHealth";
     pub const GET_MICROSERVICE_SETUP_STATUS: &str = "getMicroserviceSetupStatus";
     pub const GET_SYSTEM_STATUS: &str = "getSystemStatus";
+    pub const RESOLVE_DEPLOYMENT: &str = "resolveDeployment";
+    pub const WITHDRAW_FEES: &str = "withdrawFees";
+    pub const GET_WITHDRAWALS: &str = "getWithdrawals";
 }

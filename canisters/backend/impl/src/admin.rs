@@ -3,7 +3,7 @@
 
 use crate::state::{BackendState, SCHEMA_VERSION, SERVICE_NAME};
 use audit_storage_api::{AuditAction, AuditOutcome, LogEventArgs};
-use backend_api::{DeploymentStage, Microservices};
+use backend_api::Microservices;
 use candid::Principal;
 use fleet_api::{FleetError, FleetResult, ServiceHealth, SetupStatus};
 use ic_stable_structures::Memory;
@@ -21,6 +21,7 @@ impl<M: Memory> BackendState<M> {
             invoice_id: None,
             outcome: AuditOutcome::Success,
             metadata,
+            request_id: None,
         });
     }
 
@@ -75,25 +76,27 @@ impl<M: Memory> BackendState<M> {
     }
 
     /// Healthy when the schema is current and nothing waits for an operator (dead letters, unresolvable
-    /// deployments). Failed refunds being retried are reported in the message.
+    /// deployments or withdrawals). Counts come from the indexes' lengths: no record is decoded.
     pub fn health(&self, facts: &RuntimeFacts) -> ServiceHealth {
         let mut problems = vec![];
         if self.schema_version() != SCHEMA_VERSION {
             problems.push(format!("schema version {} but code expects {SCHEMA_VERSION}", self.schema_version()));
         }
-        let open: Vec<_> = self.open_deployments.keys().filter_map(|id| self.deployment_record(id)).collect();
-        let needs_operator = open.iter().filter(|record| record.needs_operator.is_some()).count();
+        let needs_operator = self.flagged_count();
         if needs_operator > 0 {
-            problems.push(format!("{needs_operator} deployments need an operator"));
+            problems.push(format!("{needs_operator} deployments need an operator (see resolveDeployment)"));
+        }
+        if self.withdrawal_needs_operator() {
+            problems.push("the last fee withdrawal needs an operator (see getWithdrawals)".into());
         }
         if !self.dead_letters.is_empty() {
             problems.push(format!("{} storage records were refused (dead letters)", self.dead_letters.len()));
         }
-        let refund_failed = open.iter().filter(|r| r.stage() == DeploymentStage::RefundFailed).count();
         let summary = format!(
-            "{} deployments, {} open, {refund_failed} refunds being retried, {} records queued",
+            "{} deployments, {} open ({} waiting to be retried), {} records queued",
             self.deployments.len(),
-            open.len(),
+            self.open_deployments.len(),
+            self.due_deployments.len(),
             self.outbox.len()
         );
         // Unhealthy reports keep the summary after the problems.

@@ -9,13 +9,17 @@ use fleet_api::{ContractKind, FleetError, FleetResult};
 use ic_stable_structures::{Memory, StableBTreeMap};
 use service_base::Candid;
 
-/// The defaults of the seed's ConfigService, verbatim: (service, enabled, fee in e8s, initial cycles).
+/// The defaults: (service, enabled, fee in e8s, initial cycles). Fees are the seed's ConfigService's. Its initial
+/// cycles (0.2 B to 2 B) are not: a canister created with so few falls below its freezing threshold at once on a
+/// real subnet (install alone reserves cycles for its instruction limit), so every paid deployment would fail and be
+/// refunded. 1 T (2 T for the launchpad, which runs timers over many buyers) keeps a new contract running for months
+/// and is above every factory's floor.
 pub const DEFAULTS: [(&str, &str, &str, &str); 5] = [
-    ("token_factory", "true", "100000000", "200000000"),
-    ("multisig_factory", "true", "50000000", "200000000"),
-    ("distribution_factory", "true", "100000000", "200000000"),
-    ("dao_factory", "true", "500000000", "300000000"),
-    ("launchpad_factory", "true", "1000000000", "2000000000"),
+    ("token_factory", "true", "100000000", "1000000000000"),
+    ("multisig_factory", "true", "50000000", "1000000000000"),
+    ("distribution_factory", "true", "100000000", "1000000000000"),
+    ("dao_factory", "true", "500000000", "1000000000000"),
+    ("launchpad_factory", "true", "1000000000", "2000000000000"),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -184,8 +188,9 @@ mod tests {
         assert_eq!(config.service_fee("distribution_factory"), Some(Nat::from(100_000_000u64)));
         assert_eq!(config.service_fee("dao_factory"), Some(Nat::from(500_000_000u64)));
         assert_eq!(config.service_fee("launchpad_factory"), Some(Nat::from(1_000_000_000u64)));
-        assert_eq!(config.initial_cycles(ContractKind::Launchpad), Some(Nat::from(2_000_000_000u64)));
-        assert_eq!(config.initial_cycles(ContractKind::Dao), Some(Nat::from(300_000_000u64)));
+        assert_eq!(config.initial_cycles(ContractKind::Launchpad), Some(Nat::from(2_000_000_000_000u64)));
+        assert_eq!(config.initial_cycles(ContractKind::Dao), Some(Nat::from(1_000_000_000_000u64)));
+        assert_eq!(config.initial_cycles(ContractKind::Token), Some(Nat::from(1_000_000_000_000u64)));
         assert!(ContractKind::ALL.iter().all(|kind| config.enabled(*kind)));
         assert_eq!(config.service_fee("nope"), None);
     }

@@ -1,14 +1,15 @@
 //! The candid endpoints: decode, read the caller and the clock, call the logic.
 
-use crate::deployment::{reconcile, requests};
+use crate::deployment::{reconcile, requests, resolve, withdrawal};
 use crate::ic_runtime::{self, IcRuntime};
 use crate::probe;
 use crate::state;
 use backend_api::{
     AdminResponse, ConfigEntry, CreateResponse, Deployment, DeploymentResponse, DeploymentsResponse, Microservices,
-    ReconcileSummary, RefusedRecord,
+    ReconcileSummary, RefusedRecord, ResolveDeploymentArgs, WithdrawFeesArgs, Withdrawal, WithdrawalResponse,
 };
 use candid::{Nat, Principal};
+use fleet_api::ingress::{check_ingress, IngressRule, MEDIUM_ARG, SMALL_ARG};
 use fleet_api::{ContractKind, FleetResult, Page, PageRequest, ServiceHealth, SetupStatus, SystemStatus};
 use ic_cdk::{query, update};
 use service_base::ic_env;
@@ -62,6 +63,22 @@ async fn admin_run_reconciliation() -> FleetResult<ReconcileSummary> {
     state.borrow().access().require_admin(&ic_env::caller())?;
     let report = reconcile::reconcile(&state, &IcRuntime).await;
     Ok(ReconcileSummary { advanced: report.advanced as u64, flushed: report.flushed as u64 })
+}
+
+#[update(name = "resolveDeployment")]
+async fn resolve_deployment(args: ResolveDeploymentArgs) -> DeploymentResponse {
+    resolve::resolve_deployment(&state(), &IcRuntime, &ic_env::caller(), args).await
+}
+
+#[update(name = "withdrawFees")]
+async fn withdraw_fees(args: WithdrawFeesArgs) -> WithdrawalResponse {
+    withdrawal::withdraw_fees(&state(), &IcRuntime, &ic_env::caller(), args).await
+}
+
+/// The newest fee withdrawals (at most 100), admins only.
+#[query(name = "getWithdrawals")]
+fn get_withdrawals(limit: u32) -> FleetResult<Vec<Withdrawal>> {
+    state().borrow().withdrawals_newest_first(&ic_env::caller(), limit as usize)
 }
 
 #[query(name = "getRefusedRecords")]
@@ -155,8 +172,14 @@ fn get_setup_status() -> SetupStatus {
 // Fleet reports: update methods, since they call every microservice (in parallel, with bounded waits). A service
 // that does not answer is reported as such; only a backend without microservices is an error.
 
+/// The fleet reports cost the backend seven calls each: admins only.
+fn require_admin() -> FleetResult<()> {
+    state().borrow().access().require_admin(&ic_env::caller())
+}
+
 #[update(name = "getMicroserviceHealth")]
 async fn get_microservice_health() -> FleetResult<Vec<ServiceHealth>> {
+    require_admin()?;
     let services = probe::configured(state().borrow().settings().microservices)?;
     Ok(microservice_health(&services).await)
 }
@@ -167,12 +190,14 @@ async fn microservice_health(services: &backend_api::Microservices) -> Vec<Servi
 
 #[update(name = "getMicroserviceSetupStatus")]
 async fn get_microservice_setup_status() -> FleetResult<Vec<SetupStatus>> {
+    require_admin()?;
     let services = probe::configured(state().borrow().settings().microservices)?;
     Ok(probe::setup(&services, ic_env::canister_id(), |id| ic_runtime::ask_report(id, "getSetupStatus")).await)
 }
 
 #[update(name = "getSystemStatus")]
 async fn get_system_status() -> FleetResult<SystemStatus> {
+    require_admin()?;
     let settings = state().borrow().settings();
     let services = probe::configured(settings.microservices)?;
     let services_health = microservice_health(&services).await;
@@ -181,4 +206,34 @@ async fn get_system_status() -> FleetResult<SystemStatus> {
         services_health,
         last_upgrade: settings.last_upgrade,
     })
+}
+
+/// Every update method of `backend.did`, for `inspect_message`: who may send it as ingress and how large its
+/// argument may be. Queries are not filtered (inspect_message never sees them).
+pub const INGRESS: &[IngressRule] = &[
+    IngressRule::signed("createToken", MEDIUM_ARG),
+    IngressRule::signed("createMultisig", MEDIUM_ARG),
+    IngressRule::signed("createDistribution", MEDIUM_ARG),
+    IngressRule::signed("createDao", MEDIUM_ARG),
+    IngressRule::signed("createLaunchpad", MEDIUM_ARG),
+    IngressRule::signed("adminRunReconciliation", SMALL_ARG),
+    IngressRule::signed("adminSetConfigValue", SMALL_ARG),
+    IngressRule::signed("adminSetMaintenanceMode", SMALL_ARG),
+    IngressRule::signed("setupMicroservices", SMALL_ARG),
+    IngressRule::signed("addAdmin", SMALL_ARG),
+    IngressRule::signed("removeAdmin", SMALL_ARG),
+    IngressRule::signed("getMicroserviceHealth", SMALL_ARG),
+    IngressRule::signed("getMicroserviceSetupStatus", SMALL_ARG),
+    IngressRule::signed("getSystemStatus", SMALL_ARG),
+    IngressRule::signed("resolveDeployment", SMALL_ARG),
+    IngressRule::signed("withdrawFees", SMALL_ARG),
+];
+
+#[ic_cdk::inspect_message]
+fn inspect_message() {
+    let method = ic_cdk::api::msg_method_name();
+    let size = ic_cdk::api::msg_arg_data().len();
+    if check_ingress(INGRESS, &method, ic_env::caller().principal, size).is_ok() {
+        ic_cdk::api::accept_message();
+    }
 }

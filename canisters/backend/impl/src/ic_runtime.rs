@@ -5,17 +5,55 @@
 //! `CanisterError` from the factory is therefore an unknown outcome, resolved by re-sending with the same request id.
 //! A reply we cannot decode is always an unknown outcome: the callee did execute.
 
-use crate::deployment::runtime::{CallError, CallResult, Runtime};
+use crate::deployment::runtime::{CallError, CallResult, FactoryRequest, Runtime};
 use audit_storage_api::LogEventArgs;
 use candid::utils::ArgumentEncoder;
 use candid::{CandidType, Nat, Principal};
 use fleet_api::FleetError;
 use ic_cdk::call::{Call, CallFailed, RejectCode};
+use icrc_ledger_types::icrc1::account::Account;
 use icrc_ledger_types::icrc1::transfer::{TransferArg, TransferError};
 use icrc_ledger_types::icrc2::allowance::{Allowance, AllowanceArgs};
 use icrc_ledger_types::icrc2::transfer_from::{TransferFromArgs, TransferFromError};
 use invoice_storage_api::{methods as invoice_methods, Invoice, InvoiceTransition, RecordPaymentArgs};
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+/// The part of the factory's `getDeploymentRequest`/`abandonDeploymentRequest` reply the backend reads. Candid
+/// decodes by field and variant name, so fields the factory adds are skipped. (To be replaced by the factory api
+/// crate's own types once callers can depend on types without the engine.)
+mod factory_reply {
+    use super::*;
+
+    #[derive(CandidType, Deserialize)]
+    pub struct Empty {}
+
+    #[derive(CandidType, Deserialize)]
+    pub struct Succeeded {
+        pub contract: Principal,
+    }
+
+    #[derive(CandidType, Deserialize)]
+    pub struct Failed {
+        pub error: FleetError,
+    }
+
+    #[derive(CandidType, Deserialize)]
+    pub enum DeploymentRequestState {
+        InProgress(Empty),
+        Succeeded(Succeeded),
+        Failed(Failed),
+        Abandoned(Empty),
+    }
+
+    #[derive(CandidType, Deserialize)]
+    pub struct DeploymentRequestView {
+        pub owner: Principal,
+        pub state: DeploymentRequestState,
+    }
+
+    pub type Response = Result<Option<DeploymentRequestView>, FleetError>;
+}
 
 pub struct IcRuntime;
 
@@ -91,6 +129,11 @@ impl Runtime for IcRuntime {
         finish(ledger, "icrc1_transfer", Callee::SingleMessage, call).await
     }
 
+    async fn icrc1_balance_of(&self, ledger: Principal, account: Account) -> CallResult<Nat> {
+        let call = bounded(ledger, "icrc1_balance_of", &(account,));
+        finish(ledger, "icrc1_balance_of", Callee::SingleMessage, call).await
+    }
+
     async fn record_payment(
         &self,
         storage: Principal,
@@ -118,6 +161,26 @@ impl Runtime for IcRuntime {
     async fn create_contract(&self, factory: Principal, arg: Vec<u8>) -> CallResult<Result<Principal, FleetError>> {
         let call = Call::unbounded_wait(factory, "createContract").take_raw_args(arg);
         finish(factory, "createContract", Callee::MultiMessage, call).await
+    }
+
+    async fn abandon_deployment_request(
+        &self,
+        factory: Principal,
+        request_id: u64,
+    ) -> CallResult<Result<FactoryRequest, FleetError>> {
+        use factory_reply::DeploymentRequestState as State;
+        const METHOD: &str = "abandonDeploymentRequest";
+        let call = unbounded(factory, METHOD, &(request_id,));
+        let reply: factory_reply::Response = finish(factory, METHOD, Callee::SingleMessage, call).await?;
+        Ok(reply.and_then(|view| {
+            let view = view.ok_or_else(|| FleetError::Internal(format!("{METHOD} returned no request")))?;
+            Ok(match view.state {
+                State::InProgress(_) => FactoryRequest::InProgress,
+                State::Succeeded(done) => FactoryRequest::Succeeded { contract: done.contract, owner: view.owner },
+                State::Failed(failed) => FactoryRequest::Failed(failed.error),
+                State::Abandoned(_) => FactoryRequest::Abandoned,
+            })
+        }))
     }
 }
 

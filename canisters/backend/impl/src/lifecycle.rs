@@ -20,7 +20,14 @@ fn arm_reconciliation_timer() {
 #[ic_cdk::init]
 fn init(args: BackendInitArgs) {
     let installer = ic_env::caller().principal;
-    if let Err(e) = state().borrow_mut().install(args.payment_ledger, &args.admins, installer, ic_env::now()) {
+    let installed = state().borrow_mut().install(
+        args.payment_ledger,
+        &args.admins,
+        installer,
+        ic_env::canister_id(),
+        ic_env::now(),
+    );
+    if let Err(e) = installed {
         ic_cdk::trap(format!("invalid install argument: {e}"));
     }
     arm_reconciliation_timer();
@@ -28,7 +35,7 @@ fn init(args: BackendInitArgs) {
 
 #[ic_cdk::post_upgrade]
 fn post_upgrade() {
-    match state().borrow_mut().migrate(ic_env::now()) {
+    match state().borrow_mut().migrate(ic_env::now(), ic_env::canister_id()) {
         Ok(report) if !report.applied.is_empty() => {
             ic_cdk::println!("backend: migrated schema {} -> {}", report.from, report.to);
         }

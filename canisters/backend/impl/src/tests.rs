@@ -22,7 +22,7 @@ fn stranger() -> Caller {
 
 fn backend() -> BackendState<VectorMemory> {
     let mut state = BackendState::init(VectorMemory::default());
-    state.install(p(3), &[p(2)], p(1), 0).unwrap();
+    state.install(p(3), &[p(2)], p(1), p(9), 0).unwrap();
     state
 }
 
@@ -46,7 +46,7 @@ fn install_seeds_defaults_admins_and_ledger_and_refuses_a_bad_ledger() {
     assert_eq!(state.settings().payment_ledger, Some(p(3)));
     assert_eq!(state.config().get("dao_factory.fee").as_deref(), Some("500000000"));
     let mut fresh = BackendState::init(VectorMemory::default());
-    assert!(matches!(fresh.install(Principal::anonymous(), &[], p(1), 0), Err(FleetError::InvalidInput(_))));
+    assert!(matches!(fresh.install(Principal::anonymous(), &[], p(1), p(9), 0), Err(FleetError::InvalidInput(_))));
 }
 
 #[test]
@@ -122,11 +122,11 @@ fn state_survives_reopening_the_same_memory() {
     let memory = VectorMemory::default();
     {
         let mut state = BackendState::init(memory.clone());
-        state.install(p(3), &[p(2)], p(1), 0).unwrap();
+        state.install(p(3), &[p(2)], p(1), p(9), 0).unwrap();
         state.set_config_value(&controller(), "token_factory.fee", "7", 1).unwrap();
     }
     let mut state = BackendState::init(memory);
-    assert!(state.migrate(50).unwrap().applied.is_empty());
+    assert!(state.migrate(50, p(9)).unwrap().applied.is_empty());
     assert_eq!(state.config().get("token_factory.fee").as_deref(), Some("7"));
     assert_eq!(state.settings().last_upgrade, 50);
     assert_eq!(state.access().admins(), vec![p(2)]);
@@ -134,10 +134,17 @@ fn state_survives_reopening_the_same_memory() {
 
 #[test]
 fn candid_interface_matches_the_did_file() {
-    use candid_parser::utils::{service_equal, CandidSource};
-    let code = crate::__export_service();
-    service_equal(CandidSource::Text(&code), CandidSource::Text(backend_api::DID))
-        .unwrap_or_else(|e| panic!("backend.did differs from the code: {e}\n--- code's interface:\n{code}"));
+    did_check::assert_did_matches_code("backend.did", &crate::__export_service(), backend_api::DID);
+}
+
+#[test]
+fn the_ingress_table_lists_exactly_the_update_methods_of_the_did() {
+    use fleet_api::ingress::{check_ingress, IngressRefusal};
+    did_check::assert_ingress_covers_updates(crate::endpoints::INGRESS, backend_api::DID);
+    let anonymous = check_ingress(crate::endpoints::INGRESS, "createToken", Principal::anonymous(), 10);
+    assert_eq!(anonymous, Err(IngressRefusal::Anonymous("createToken".into())));
+    let blob = check_ingress(crate::endpoints::INGRESS, "createDao", p(5), 2 * 1024 * 1024);
+    assert!(matches!(blob, Err(IngressRefusal::ArgumentTooLarge { .. })), "{blob:?}");
 }
 
 mod probe_reports {

@@ -2,10 +2,11 @@
 //! deduplication, an invoice storage that enforces the invoice status machine, an audit log, and a factory that is
 //! idempotent on `request_id`. Any call can be made to fail in one of the ways a real call fails ([`Fault`]).
 
-use super::runtime::{CallError, CallResult, Runtime};
+use super::runtime::{CallError, CallResult, FactoryRequest, Runtime};
 use audit_storage_api::LogEventArgs;
 use candid::{Nat, Principal};
 use fleet_api::{DeployOptions, FleetError};
+use icrc_ledger_types::icrc1::account::Account;
 use icrc_ledger_types::icrc1::transfer::{Memo, TransferArg, TransferError};
 use icrc_ledger_types::icrc2::allowance::{Allowance, AllowanceArgs};
 use icrc_ledger_types::icrc2::transfer_from::{TransferFromArgs, TransferFromError};
@@ -24,6 +25,10 @@ pub enum Fault {
     Timeout,
     /// Executed and answered with the method's typed error.
     Refuse,
+    /// The reply never reaches the caller's future: its callback trapped, or the caller was upgraded while the call
+    /// was open. The callee executed it when `executed`. The future stays pending; the test drops it (and, for an
+    /// upgrade, reopens the caller's state from its stable memory).
+    Interrupted { executed: bool },
 }
 
 pub const BACKEND: Principal = Principal::from_slice(&[0xBA; 10]);
@@ -43,11 +48,20 @@ pub struct Ledger {
     pub balances: BTreeMap<Principal, u128>,
     pub allowances: BTreeMap<Principal, u128>,
     pub blocks: Vec<LedgerTx>,
+    /// Fees the ledger burned: balances plus this stay equal to the supply.
+    pub burned: u128,
 }
 
 impl Ledger {
     pub fn balance(&self, owner: Principal) -> u128 {
         self.balances.get(&owner).copied().unwrap_or(0)
+    }
+
+    /// ICRC-1's rule: a `created_at_time` older than the 24 h window (plus 2 min drift) is refused, checked
+    /// before deduplication.
+    pub fn too_old(&self, tx: &LedgerTx, now: u64) -> bool {
+        const WINDOW: u64 = (24 * 3_600 + 120) * 1_000_000_000;
+        tx.created_at.is_some_and(|at| at.saturating_add(WINDOW) < now)
     }
 
     fn duplicate_of(&self, tx: &LedgerTx) -> Option<Nat> {
@@ -57,6 +71,7 @@ impl Ledger {
 
     fn move_funds(&mut self, tx: LedgerTx) -> Nat {
         *self.balances.entry(tx.from).or_default() -= tx.amount + self.fee;
+        self.burned += self.fee;
         *self.balances.entry(tx.to).or_default() += tx.amount;
         self.blocks.push(tx);
         Nat::from(self.blocks.len() - 1)
@@ -70,15 +85,56 @@ pub struct InvoiceStore {
     pub refused: Vec<(u64, InvoiceTransition)>,
 }
 
+/// What the fake factory recorded under a request id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FakeRequest {
+    /// Answered `AlreadyInProgress`: the factory finishes it once it is no longer busy.
+    InProgress {
+        owner: Principal,
+        arg_hash: Vec<u8>,
+    },
+    Settled {
+        owner: Principal,
+        arg_hash: Vec<u8>,
+        result: Result<Principal, FleetError>,
+    },
+    Abandoned,
+}
+
 #[derive(Default)]
 pub struct Factory {
-    /// request id -> contract: the factory's idempotency.
-    pub by_request: BTreeMap<u64, Principal>,
+    /// request id -> what was deployed: the factory's idempotency, checked against owner and arguments.
+    pub by_request: BTreeMap<u64, FakeRequest>,
     pub created: Vec<Principal>,
+    /// The owner of each created contract, in order.
+    pub owners: Vec<Principal>,
     /// When set, the factory answers every call with this error.
     pub refuse_with: Option<FleetError>,
     /// The next calls answered with `AlreadyInProgress` (the request is still running on the factory).
     pub busy_answers: u32,
+}
+
+impl Factory {
+    fn deploy(&mut self, owner: Principal) -> Result<Principal, FleetError> {
+        if let Some(error) = &self.refuse_with {
+            return Err(error.clone());
+        }
+        let contract = Principal::from_slice(&[0xC0, self.created.len() as u8, 1, 1]);
+        self.created.push(contract);
+        self.owners.push(owner);
+        Ok(contract)
+    }
+
+    /// A request in progress is finished once the factory is no longer busy.
+    fn finish_if_idle(&mut self, id: u64) {
+        if self.busy_answers > 0 {
+            return;
+        }
+        if let Some(FakeRequest::InProgress { owner, arg_hash }) = self.by_request.get(&id).cloned() {
+            let result = self.deploy(owner);
+            self.by_request.insert(id, FakeRequest::Settled { owner, arg_hash, result });
+        }
+    }
 }
 
 pub struct FakeRuntime {
@@ -114,8 +170,14 @@ impl FakeRuntime {
         self.now.set(self.now.get() + nanos);
     }
 
-    /// Runs `execute` as the callee would, applying the next injected fault of `method`.
-    fn call<T>(&self, method: &'static str, refuse: impl FnOnce() -> T, execute: impl FnOnce() -> T) -> CallResult<T> {
+    /// Runs `execute` as the callee would, applying the next injected fault of `method`; an `Interrupted` call never
+    /// returns to the caller.
+    async fn call<T>(
+        &self,
+        method: &'static str,
+        refuse: impl FnOnce() -> T,
+        execute: impl FnOnce() -> T,
+    ) -> CallResult<T> {
         self.calls.borrow_mut().push(method);
         let fault = self.faults.borrow_mut().get_mut(method).and_then(VecDeque::pop_front);
         let error = |may_have_executed| CallError {
@@ -133,7 +195,18 @@ impl FakeRuntime {
                 execute();
                 Err(error(true))
             }
+            Some(Fault::Interrupted { executed }) => {
+                if executed {
+                    execute();
+                }
+                std::future::pending().await
+            }
         }
+    }
+
+    /// Invoice storage reinstalled: its invoices are gone and its ids start again.
+    pub fn reinstall_invoice_storage(&self) {
+        *self.invoices.borrow_mut() = InvoiceStore::default();
     }
 }
 
@@ -151,7 +224,7 @@ impl Runtime for FakeRuntime {
     }
 
     async fn icrc1_fee(&self, _ledger: Principal) -> CallResult<Nat> {
-        self.call("icrc1_fee", || Nat::from(0u8), || Nat::from(self.ledger.borrow().fee))
+        self.call("icrc1_fee", || Nat::from(0u8), || Nat::from(self.ledger.borrow().fee)).await
     }
 
     async fn icrc2_allowance(&self, _ledger: Principal, args: AllowanceArgs) -> CallResult<Allowance> {
@@ -159,7 +232,7 @@ impl Runtime for FakeRuntime {
             let allowance = self.ledger.borrow().allowances.get(&args.account.owner).copied().unwrap_or(0);
             Allowance { allowance: Nat::from(allowance), expires_at: None }
         };
-        self.call("icrc2_allowance", read, read)
+        self.call("icrc2_allowance", read, read).await
     }
 
     async fn icrc2_transfer_from(
@@ -177,6 +250,9 @@ impl Runtime for FakeRuntime {
                 memo: args.memo.clone(),
                 created_at: args.created_at_time,
             };
+            if ledger.too_old(&tx, self.now.get()) {
+                return Err(TransferFromError::TooOld);
+            }
             if let Some(block) = ledger.duplicate_of(&tx) {
                 return Err(TransferFromError::Duplicate { duplicate_of: block });
             }
@@ -191,7 +267,7 @@ impl Runtime for FakeRuntime {
             ledger.allowances.insert(tx.from, allowance - needed);
             Ok(ledger.move_funds(tx))
         };
-        self.call("icrc2_transfer_from", || Err(TransferFromError::TemporarilyUnavailable), execute)
+        self.call("icrc2_transfer_from", || Err(TransferFromError::TemporarilyUnavailable), execute).await
     }
 
     async fn icrc1_transfer(&self, _ledger: Principal, args: TransferArg) -> CallResult<Result<Nat, TransferError>> {
@@ -209,6 +285,9 @@ impl Runtime for FakeRuntime {
                 memo: args.memo.clone(),
                 created_at: args.created_at_time,
             };
+            if ledger.too_old(&tx, self.now.get()) {
+                return Err(TransferError::TooOld);
+            }
             if let Some(block) = ledger.duplicate_of(&tx) {
                 return Err(TransferError::Duplicate { duplicate_of: block });
             }
@@ -217,7 +296,7 @@ impl Runtime for FakeRuntime {
             }
             Ok(ledger.move_funds(tx))
         };
-        self.call("icrc1_transfer", || Err(TransferError::TemporarilyUnavailable), execute)
+        self.call("icrc1_transfer", || Err(TransferError::TemporarilyUnavailable), execute).await
     }
 
     async fn record_payment(
@@ -230,6 +309,9 @@ impl Runtime for FakeRuntime {
             if let Some(existing) =
                 store.invoices.iter().find(|i| i.request_id.is_some() && i.request_id == args.request_id)
             {
+                if existing.user != args.user || existing.amount != args.amount {
+                    return Err(FleetError::invalid("request_id already used for another payment"));
+                }
                 return Ok(existing.clone());
             }
             let invoice = Invoice {
@@ -253,7 +335,7 @@ impl Runtime for FakeRuntime {
             store.invoices.push(invoice.clone());
             Ok(invoice)
         };
-        self.call("recordPayment", || Err(FleetError::Internal("storage refused".into())), execute)
+        self.call("recordPayment", || Err(FleetError::Internal("storage refused".into())), execute).await
     }
 
     async fn update_invoice_status(
@@ -287,41 +369,92 @@ impl Runtime for FakeRuntime {
             }
             Ok(invoice.clone())
         };
-        self.call("updateInvoiceStatus", || Err(FleetError::Internal("storage refused".into())), execute)
+        self.call("updateInvoiceStatus", || Err(FleetError::Internal("storage refused".into())), execute).await
     }
 
     async fn log_event(&self, _storage: Principal, args: LogEventArgs) -> CallResult<Result<u64, FleetError>> {
         let execute = || {
             let mut audit = self.audit.borrow_mut();
+            if let Some(first) = args.request_id.and_then(|key| audit.iter().position(|e| e.request_id == Some(key))) {
+                return Ok(first as u64);
+            }
             audit.push(args.clone());
             Ok(audit.len() as u64 - 1)
         };
-        self.call("logEvent", || Err(FleetError::Internal("storage refused".into())), execute)
+        self.call("logEvent", || Err(FleetError::Internal("storage refused".into())), execute).await
     }
 
     async fn create_contract(&self, _factory: Principal, arg: Vec<u8>) -> CallResult<Result<Principal, FleetError>> {
         let execute = || {
-            let (owner, _args, options): (Principal, token_api::TokenArgs, DeployOptions) =
+            let (owner, args, options): (Principal, token_api::TokenArgs, DeployOptions) =
                 candid::decode_args(&arg).expect("createContract argument decodes");
             assert_ne!(owner, Principal::anonymous());
+            let arg_hash = candid::encode_args((owner, args, options.initial_cycles.clone())).expect("encodes");
             let mut factory = self.factory.borrow_mut();
-            if let Some(error) = &factory.refuse_with {
-                return Err(error.clone());
+            if let Some(id) = options.request_id {
+                factory.finish_if_idle(id);
+                match factory.by_request.get(&id) {
+                    Some(FakeRequest::InProgress { .. }) => {
+                        factory.busy_answers = factory.busy_answers.saturating_sub(1);
+                        return Err(FleetError::AlreadyInProgress);
+                    }
+                    Some(FakeRequest::Abandoned) => {
+                        return Err(FleetError::invalid_state(format!("request {id} was abandoned")));
+                    }
+                    Some(FakeRequest::Settled { owner: first, arg_hash: hash, result }) => {
+                        if *first != owner || *hash != arg_hash {
+                            return Err(FleetError::invalid(format!(
+                                "request_id {id} was already used for another owner or other arguments"
+                            )));
+                        }
+                        return result.clone();
+                    }
+                    None => {}
+                }
             }
             if factory.busy_answers > 0 {
                 factory.busy_answers -= 1;
+                if let Some(id) = options.request_id {
+                    factory.by_request.insert(id, FakeRequest::InProgress { owner, arg_hash });
+                }
                 return Err(FleetError::AlreadyInProgress);
             }
-            if let Some(existing) = options.request_id.and_then(|id| factory.by_request.get(&id).copied()) {
-                return Ok(existing);
-            }
-            let contract = Principal::from_slice(&[0xC0, factory.created.len() as u8, 1, 1]);
-            factory.created.push(contract);
+            let result = factory.deploy(owner);
             if let Some(id) = options.request_id {
-                factory.by_request.insert(id, contract);
+                factory.by_request.insert(id, FakeRequest::Settled { owner, arg_hash, result: result.clone() });
             }
-            Ok(contract)
+            result
         };
-        self.call("createContract", || Err(FleetError::Internal("factory refused".into())), execute)
+        self.call("createContract", || Err(FleetError::Internal("factory refused".into())), execute).await
+    }
+
+    async fn abandon_deployment_request(
+        &self,
+        _factory: Principal,
+        request_id: u64,
+    ) -> CallResult<Result<FactoryRequest, FleetError>> {
+        let execute = || {
+            let mut factory = self.factory.borrow_mut();
+            factory.finish_if_idle(request_id);
+            if matches!(factory.by_request.get(&request_id), Some(FakeRequest::InProgress { .. })) {
+                factory.busy_answers = factory.busy_answers.saturating_sub(1);
+                return Ok(FactoryRequest::InProgress);
+            }
+            let entry = factory.by_request.entry(request_id).or_insert(FakeRequest::Abandoned);
+            Ok(match entry {
+                FakeRequest::InProgress { .. } => FactoryRequest::InProgress,
+                FakeRequest::Abandoned => FactoryRequest::Abandoned,
+                FakeRequest::Settled { owner, result: Ok(contract), .. } => {
+                    FactoryRequest::Succeeded { contract: *contract, owner: *owner }
+                }
+                FakeRequest::Settled { result: Err(error), .. } => FactoryRequest::Failed(error.clone()),
+            })
+        };
+        self.call("abandonDeploymentRequest", || Err(FleetError::unauthorized("not whitelisted")), execute).await
+    }
+
+    async fn icrc1_balance_of(&self, _ledger: Principal, account: Account) -> CallResult<Nat> {
+        let read = || Nat::from(self.ledger.borrow().balance(account.owner));
+        self.call("icrc1_balance_of", read, read).await
     }
 }

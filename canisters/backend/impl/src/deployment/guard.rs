@@ -1,7 +1,7 @@
 //! Re-entrancy guards. They live on the heap and are released on drop, which also runs when a call's future is
 //! dropped after a trap in a callback (the IC runs the cleanup that frees it).
 
-use crate::state::Shared;
+use crate::state::{BackendState, Shared};
 use candid::Principal;
 use fleet_api::{FleetError, FleetResult};
 use ic_stable_structures::Memory;
@@ -46,24 +46,28 @@ impl<M: Memory> Drop for DeploymentGuard<M> {
     }
 }
 
-/// One outbox flush at a time, so entries reach storage in order.
-pub struct FlushGuard<M: Memory> {
+/// Holds a flag of the state for as long as it lives: one outbox flush at a time (so entries reach storage in
+/// order), one fee withdrawal at a time (so a balance is not spent twice).
+pub struct FlagGuard<M: Memory> {
     state: Shared<M>,
+    flag: fn(&mut BackendState<M>) -> &mut bool,
 }
 
-impl<M: Memory> FlushGuard<M> {
-    pub fn try_acquire(state: &Shared<M>) -> Option<Self> {
+impl<M: Memory> FlagGuard<M> {
+    /// `None` when the flag is already held.
+    pub fn try_acquire(state: &Shared<M>, flag: fn(&mut BackendState<M>) -> &mut bool) -> Option<Self> {
         let mut borrowed = state.borrow_mut();
-        if borrowed.flushing_outbox {
+        let held = flag(&mut borrowed);
+        if *held {
             return None;
         }
-        borrowed.flushing_outbox = true;
-        Some(Self { state: state.clone() })
+        *held = true;
+        Some(Self { state: state.clone(), flag })
     }
 }
 
-impl<M: Memory> Drop for FlushGuard<M> {
+impl<M: Memory> Drop for FlagGuard<M> {
     fn drop(&mut self) {
-        self.state.borrow_mut().flushing_outbox = false;
+        *(self.flag)(&mut self.state.borrow_mut()) = false;
     }
 }

@@ -6,7 +6,7 @@
 //! storage refuses as wrong (invalid input or state, unknown invoice) would be refused forever: it moves to the dead
 //! letters, which operators read (and `getHealth` reports).
 
-use super::guard::FlushGuard;
+use super::guard::FlagGuard;
 use super::runtime::Runtime;
 use crate::state::{BackendState, Shared};
 use audit_storage_api::LogEventArgs;
@@ -54,8 +54,15 @@ impl DeadLetter {
 }
 
 impl<M: Memory> BackendState<M> {
-    pub(crate) fn enqueue(&mut self, item: OutboxItem) {
-        let seq = self.outbox.last_key_value().map_or(0, |(last, _)| last + 1);
+    /// Queues `item` under a sequence number that never repeats (not even once the queue has emptied), which also
+    /// makes the audit event's idempotency key: a re-send after a lost reply is recorded once.
+    pub(crate) fn enqueue(&mut self, mut item: OutboxItem) {
+        let after_queued = self.outbox.last_key_value().map_or(0, |(last, _)| last + 1);
+        let seq = self.next_counter(crate::state::OUTBOX_SEQ).max(after_queued);
+        self.counters.insert(crate::state::OUTBOX_SEQ, seq + 1);
+        if let OutboxItem::Audit { event, .. } = &mut item {
+            event.request_id = Some(self.key(super::keys::KeyUse::AuditEvent, seq));
+        }
         self.outbox.insert(seq, Candid(item));
     }
 
@@ -118,7 +125,7 @@ fn is_permanent(error: &FleetError) -> bool {
 
 /// Sends up to [`MAX_FLUSH`] queued entries. Returns how many left the queue.
 pub async fn flush<M: Memory, R: Runtime>(state: &Shared<M>, runtime: &R) -> usize {
-    let Some(_flushing) = FlushGuard::try_acquire(state) else {
+    let Some(_flushing) = FlagGuard::try_acquire(state, |s| &mut s.flushing_outbox) else {
         return 0;
     };
     let mut unreachable = BTreeSet::new();

@@ -4,6 +4,7 @@
 use audit_storage_api::LogEventArgs;
 use candid::{Nat, Principal};
 use fleet_api::FleetError;
+use icrc_ledger_types::icrc1::account::Account;
 use icrc_ledger_types::icrc1::transfer::{TransferArg, TransferError};
 use icrc_ledger_types::icrc2::allowance::{Allowance, AllowanceArgs};
 use icrc_ledger_types::icrc2::transfer_from::{TransferFromArgs, TransferFromError};
@@ -28,6 +29,20 @@ impl From<CallError> for FleetError {
 
 pub type CallResult<T> = Result<T, CallError>;
 
+/// What the factory says of one of the backend's request ids (`abandonDeploymentRequest`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FactoryRequest {
+    /// Still running on the factory (or waiting for its own reconciliation).
+    InProgress,
+    Succeeded {
+        contract: Principal,
+        owner: Principal,
+    },
+    Failed(FleetError),
+    /// The factory never received it and has closed the id: a later `createContract` with it is refused.
+    Abandoned,
+}
+
 #[allow(async_fn_in_trait)] // Futures run on the canister's single thread; no Send bound wanted.
 pub trait Runtime {
     fn now(&self) -> u64;
@@ -42,6 +57,7 @@ pub trait Runtime {
         args: TransferFromArgs,
     ) -> CallResult<Result<Nat, TransferFromError>>;
     async fn icrc1_transfer(&self, ledger: Principal, args: TransferArg) -> CallResult<Result<Nat, TransferError>>;
+    async fn icrc1_balance_of(&self, ledger: Principal, account: Account) -> CallResult<Nat>;
 
     async fn record_payment(
         &self,
@@ -58,4 +74,10 @@ pub trait Runtime {
 
     /// `createContract(owner, args, options)` with the argument already candid-encoded.
     async fn create_contract(&self, factory: Principal, arg: Vec<u8>) -> CallResult<Result<Principal, FleetError>>;
+    /// `abandonDeploymentRequest(request_id)`: the request's settled outcome; closes the id if it never arrived.
+    async fn abandon_deployment_request(
+        &self,
+        factory: Principal,
+        request_id: u64,
+    ) -> CallResult<Result<FactoryRequest, FleetError>>;
 }

@@ -32,12 +32,22 @@ fn controller() -> Caller {
 
 /// The fake's calls complete at once, so one poll finishes a flow.
 fn block_on<F: Future>(future: F) -> F::Output {
+    run_until_interrupted(future).expect("a fake call did not complete")
+}
+
+/// Polls once: the output, or `None` when a call was `Interrupted` (its reply never comes). The future is dropped
+/// then, as the IC drops it when the callback traps (running its cleanup, which releases its guards) or when the
+/// canister is upgraded.
+fn run_until_interrupted<F: Future>(future: F) -> Option<F::Output> {
     let mut future = std::pin::pin!(future);
     match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("a fake call did not complete"),
+        Poll::Ready(output) => Some(output),
+        Poll::Pending => None,
     }
 }
+
+mod fault_schedules;
+mod hardening;
 
 fn token_args() -> token_api::TokenArgs {
     token_api::TokenArgs {
@@ -55,12 +65,14 @@ fn token_args() -> token_api::TokenArgs {
 struct Fleet {
     state: Shared<VectorMemory>,
     world: FakeRuntime,
+    memory: VectorMemory,
 }
 
 fn fleet() -> Fleet {
     let world = FakeRuntime::default();
-    let mut state = BackendState::init(VectorMemory::default());
-    state.install(p(3), &[], p(1), world.now.get()).unwrap();
+    let memory = VectorMemory::default();
+    let mut state = BackendState::init(memory.clone());
+    state.install(p(3), &[], p(1), BACKEND, world.now.get()).unwrap();
     let services = Microservices {
         audit_storage: p(20),
         invoice_storage: p(21),
@@ -76,7 +88,7 @@ fn fleet() -> Fleet {
         ledger.balances.insert(alice(), START_BALANCE);
         ledger.allowances.insert(alice(), FEE + LEDGER_FEE);
     }
-    let fleet = Fleet { state: state.into_shared(), world };
+    let fleet = Fleet { state: state.into_shared(), world, memory };
     // The admin events of the setup are delivered; tests look at what the flow records.
     block_on(super::outbox::flush(&fleet.state, &fleet.world));
     fleet.world.audit.borrow_mut().clear();
@@ -88,11 +100,25 @@ impl Fleet {
         block_on(flow::create(&self.state, &self.world, alice(), ContractKind::Token, &token_args()))
     }
 
+    /// `create`, which may be cut short by an `Interrupted` call (`None`).
+    fn create_interruptible(&self) -> Option<FleetResult<Principal>> {
+        run_until_interrupted(flow::create(&self.state, &self.world, alice(), ContractKind::Token, &token_args()))
+    }
+
+    /// The backend upgraded: the heap (guards, futures) is gone; the state is reopened from stable memory and
+    /// migrated, as `post_upgrade` does.
+    fn upgrade_backend(&self) {
+        let mut reopened = BackendState::init(self.memory.clone());
+        reopened.migrate(self.world.now.get(), BACKEND).unwrap();
+        *self.state.borrow_mut() = reopened;
+    }
+
     /// Lets time pass and the timer run until nothing is left to do.
     fn settle(&self) {
         for _ in 0..30 {
             self.world.advance_time(2 * HOUR);
-            block_on(reconcile(&self.state, &self.world));
+            // An interrupted run is dropped, as the IC drops it; the next run picks up.
+            let _ = run_until_interrupted(reconcile(&self.state, &self.world));
         }
     }
 
@@ -202,7 +228,7 @@ fn requests_refused_before_payment_touch_nothing() {
 fn without_microservices_nothing_can_be_sold() {
     let world = FakeRuntime::default();
     let mut state = BackendState::init(VectorMemory::default());
-    state.install(p(3), &[], p(1), 0).unwrap();
+    state.install(p(3), &[], p(1), BACKEND, 0).unwrap();
     let result = block_on(flow::create(&state.into_shared(), &world, alice(), ContractKind::Token, &token_args()));
     assert!(matches!(result, Err(FleetError::ServiceNotConfigured(_))));
     assert!(world.calls.borrow().is_empty());
@@ -399,7 +425,7 @@ fn a_request_interrupted_before_payment_is_failed_and_one_interrupted_while_char
             request_id: Some(second),
         };
         let invoice = fleet.world.record_payment(p(21), args).await.unwrap().unwrap();
-        fleet.state.borrow_mut().begin_charge(second, invoice.id, arg, now);
+        fleet.state.borrow_mut().begin_charge(second, invoice.id, arg, BACKEND, now);
     });
     fleet.settle();
     let state = fleet.state.borrow();
