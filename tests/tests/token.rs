@@ -1,7 +1,8 @@
 //! The token contract's wasm on the IC (the emulator by default, PocketIC with `--features pocket-ic`): ICRC-1
 //! transfers and ICRC-2 approve / transfer_from between principals, dedup across calls, upgrades that keep every
 //! balance and allowance (and refuse a wrong version), install refusals, malformed candid rejected without effect,
-//! and the factory notice retried then given up when no factory answers.
+//! the factory notice retried then given up when no factory answers (also across an upgrade), and anonymous or
+//! oversized ingress refused by `inspect_message`.
 
 use candid::{decode_one, encode_one, CandidType, Nat, Principal};
 use fleet_api::{ContractHealth, ContractInit, ContractUpgrade};
@@ -371,6 +372,62 @@ fn a_contract_whose_factory_never_answers_retries_then_reports_it() {
     assert!(health.ok, "a missing factory does not make the ledger unhealthy: {health:?}");
     assert!(health.message.contains("factory was never notified"), "{}", health.message);
     // The ledger itself works regardless.
+    token.transfer(alice(), transfer_to(bob(), 1)).expect("transfer");
+}
+
+#[test]
+fn an_upgrade_between_notice_retries_keeps_retrying() {
+    // The factory is unreachable: the first attempt fails right after install, the next one is on a timer.
+    let missing_factory = Principal::from_slice(&[0, 0, 0, 0, 0, 0x10, 0, 0x98, 1, 1]);
+    let token = Token::installed_with(Some(missing_factory), token_args());
+    for _ in 0..5 {
+        token.pic.tick();
+    }
+    // The upgrade drops every timer; only the notice state in stable memory says a retry is due.
+    token
+        .pic
+        .upgrade_canister(token.id, canister_wasm("token"), upgrade_arg(TOKEN_VERSION), Some(owner()))
+        .expect("upgrade");
+    for _ in 0..12 {
+        token.pic.advance_time(Duration::from_secs(60));
+        for _ in 0..5 {
+            token.pic.tick();
+        }
+    }
+    let health: ContractHealth = token.query0("health");
+    assert!(
+        health.message.contains("factory was never notified"),
+        "the retries went on after the upgrade until the last one: {}",
+        health.message
+    );
+}
+
+/// Sends `arg` as an ingress update and expects the token's `inspect_message` to refuse it, saying `why`.
+fn assert_refused_at_ingress(token: &Token, sender: Principal, method: &str, arg: Vec<u8>, why: &str) {
+    match token.pic.update_call(token.id, sender, method, arg) {
+        Ok(reply) => panic!("{method} from {sender} was executed ({} reply bytes)", reply.len()),
+        Err(reject) => assert!(reject.reject_message.contains(why), "{method}: {}", reject.reject_message),
+    }
+}
+
+#[test]
+fn anonymous_and_oversized_ingress_is_refused_before_it_runs() {
+    let token = Token::installed();
+    token.approve(alice(), approve(backend(), 1_000_000)).expect("approve");
+    let before = token.snapshot();
+    let anonymous = Principal::anonymous();
+    let transfer = encode_one(transfer_to(bob(), 1)).unwrap();
+    assert_refused_at_ingress(&token, anonymous, "icrc1_transfer", transfer, "anonymous");
+    assert_refused_at_ingress(&token, anonymous, "icrc2_approve", encode_one(approve(bob(), 1)).unwrap(), "anonymous");
+    let pull_arg = encode_one(pull(alice(), bob(), 1)).unwrap();
+    assert_refused_at_ingress(&token, anonymous, "icrc2_transfer_from", pull_arg, "anonymous");
+    let oversized = TransferArg {
+        memo: Some(icrc_ledger_types::icrc1::transfer::Memo::from(vec![0u8; fleet_api::ingress::SMALL_ARG])),
+        ..transfer_to(bob(), 1)
+    };
+    assert_refused_at_ingress(&token, alice(), "icrc1_transfer", encode_one(oversized).unwrap(), "at most");
+    assert_eq!(token.snapshot(), before, "a refused message changed something");
+    // A signed caller with a normal argument still gets through.
     token.transfer(alice(), transfer_to(bob(), 1)).expect("transfer");
 }
 
