@@ -172,14 +172,16 @@ impl Runtime for IcRuntime {
         const METHOD: &str = "abandonDeploymentRequest";
         let call = unbounded(factory, METHOD, &(request_id,));
         let reply: factory_reply::Response = finish(factory, METHOD, Callee::SingleMessage, call).await?;
-        Ok(reply.and_then(|view| {
-            let view = view.ok_or_else(|| FleetError::Internal(format!("{METHOD} returned no request")))?;
-            Ok(match view.state {
+        Ok(reply.map(|view| {
+            // No request and none recorded (the backend is off the factory's whitelist): a createContract sent before
+            // this call was answered already (calls between two canisters arrive in order), so none is in flight.
+            let Some(view) = view else { return FactoryRequest::Abandoned };
+            match view.state {
                 State::InProgress(_) => FactoryRequest::InProgress,
                 State::Succeeded(done) => FactoryRequest::Succeeded { contract: done.contract, owner: view.owner },
                 State::Failed(failed) => FactoryRequest::Failed(failed.error),
                 State::Abandoned(_) => FactoryRequest::Abandoned,
-            })
+            }
         }))
     }
 }

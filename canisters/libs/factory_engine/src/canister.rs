@@ -130,7 +130,7 @@ pub fn get_deployment_request(request_id: u64) -> Result<Option<DeploymentReques
 }
 
 pub fn abandon_deployment_request(request_id: u64) -> Result<Option<DeploymentRequestView>, FleetError> {
-    with(|f| f.abandon_deployment_request(&caller(), request_id, now())).map(Some)
+    with(|f| f.abandon_deployment_request(&caller(), request_id, now()))
 }
 
 pub fn setup_whitelist(backend: Principal) -> Result<(), FleetError> {

@@ -6,11 +6,11 @@ use fleet_api::{ContractKind, FleetError, Page, PageRequest};
 use ic_stable_structures::memory_manager::MemoryManager;
 use ic_stable_structures::{Memory, StableCell};
 
+use crate::api::DeploymentRequestView;
 use crate::api::{BeginUploadArgs, FactoryConfig, FactoryInitArgs, UploadChunkArgs, UploadProgress, VersionInfo};
 use crate::codec::candid_storable;
 use crate::contracts::ContractStore;
 use crate::events::{EventKind, EventLog};
-use crate::api::DeploymentRequestView;
 use crate::inflight::InFlight;
 use crate::memory::{self, Mem};
 use crate::reconcile::RunningDeployments;
@@ -247,17 +247,25 @@ impl<M: Memory> Factory<M> {
     /// `abandonDeploymentRequest`: an unused id becomes Abandoned, so no `createContract` will ever deploy under it
     /// (the backend may then refund knowing nothing was and nothing will be deployed); a used one is left as it is.
     /// Either way the answer is the request's state now.
+    /// `abandonDeploymentRequest`: the request's state; a whitelisted caller's unknown id is recorded Abandoned
+    /// first, so a `createContract` arriving with it later is refused. A caller off the whitelist is told `None` for
+    /// an unknown id and nothing is written (no one outside the whitelist can make the factory store anything):
+    /// messages between two canisters arrive in the order they were sent, so a `createContract` it sent before
+    /// asking has already been answered, and one it sends later is refused by the whitelist check anyway.
     pub fn abandon_deployment_request(
         &mut self,
         caller: &Caller,
         request_id: u64,
         now: u64,
-    ) -> Result<DeploymentRequestView, FleetError> {
+    ) -> Result<Option<DeploymentRequestView>, FleetError> {
         if self.inflight.request(caller.principal, request_id).is_none() {
-            self.roles.require_whitelisted(caller)?;
+            if self.roles.require_whitelisted(caller).is_err() {
+                return Ok(None);
+            }
             self.inflight.abandon(caller.principal, request_id, now);
         }
-        self.deployment_request(caller, request_id)?
+        let view = self.deployment_request(caller, request_id)?;
+        view.map(Some)
             .ok_or_else(|| FleetError::Internal(format!("request {request_id} vanished while being abandoned")))
     }
 
