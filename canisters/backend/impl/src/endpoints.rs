@@ -9,7 +9,7 @@ use backend_api::{
     ReconcileSummary, RefusedRecord, ResolveDeploymentArgs, WithdrawFeesArgs, Withdrawal, WithdrawalResponse,
 };
 use candid::{Nat, Principal};
-use fleet_api::ingress::{check_ingress, IngressRule, MEDIUM_ARG, SMALL_ARG};
+use fleet_api::ingress::{IngressRule, MEDIUM_ARG, SMALL_ARG};
 use fleet_api::{ContractKind, FleetResult, Page, PageRequest, ServiceHealth, SetupStatus, SystemStatus};
 use ic_cdk::{query, update};
 use service_base::ic_env;
@@ -231,9 +231,5 @@ pub const INGRESS: &[IngressRule] = &[
 
 #[ic_cdk::inspect_message]
 fn inspect_message() {
-    let method = ic_cdk::api::msg_method_name();
-    let size = ic_cdk::api::msg_arg_data().len();
-    if check_ingress(INGRESS, &method, ic_env::caller().principal, size).is_ok() {
-        ic_cdk::api::accept_message();
-    }
+    ic_env::accept_ingress_if_allowed(INGRESS);
 }

@@ -351,7 +351,13 @@ impl Runtime for FakeRuntime {
             };
             let invoice = &mut store.invoices[index];
             let target = transition.target();
-            let repeat = invoice.status == target && target != InvoiceStatus::RefundFailed;
+            // invoice_storage's rule: a transition to the current status is a repeat, except that a RefundFailed
+            // with a new reason is one more failed attempt.
+            let same_reason = match &transition {
+                InvoiceTransition::RefundFailed { reason } => invoice.failure_reason.as_ref() == Some(reason),
+                _ => true,
+            };
+            let repeat = invoice.status == target && same_reason;
             if !repeat && !invoice.status.may_become(target) {
                 let from = invoice.status;
                 store.refused.push((invoice_id, transition.clone()));
@@ -361,6 +367,7 @@ impl Runtime for FakeRuntime {
             match &transition {
                 InvoiceTransition::Paid { block_index } => invoice.payment_block = Some(block_index.clone()),
                 InvoiceTransition::Completed { contract } => invoice.contract = Some(*contract),
+                InvoiceTransition::RefundFailed { reason } => invoice.failure_reason = Some(reason.clone()),
                 InvoiceTransition::Refunded { block_index, amount } => {
                     invoice.refund_block = Some(block_index.clone());
                     invoice.refunded_amount = Some(amount.clone());
