@@ -198,10 +198,7 @@ fn upgrade_everything(fleet: &Fleet, wasm: &FleetWasm) -> Result<()> {
         (fleet.backend, &wasm.backend, &empty, "backend"),
         (fleet.token_factory, &wasm.token_factory, &factory_arg, "token_factory"),
     ] {
-        fleet
-            .ic
-            .upgrade_canister(id, module.clone(), arg.clone(), Some(fleet.operator))
-            .map_err(|e| anyhow::anyhow!("upgrade of {name}: {e}"))?;
+        fleet.upgrade_stopped(id, module, arg.clone(), name)?;
     }
     Ok(())
 }

@@ -185,7 +185,7 @@ fn system_status_shows_maintenance_health_and_the_last_upgrade() {
     let wasm = FleetWasm::load();
     let fleet = deploy(&wasm);
     let status = |fleet: &Fleet| -> SystemStatus {
-        fleet.call(fleet.backend, user("alice"), "getSystemStatus", ()).expect("getSystemStatus")
+        fleet.call(fleet.backend, fleet.operator, "getSystemStatus", ()).expect("getSystemStatus")
     };
     let installed = status(&fleet);
     assert!(!installed.is_maintenance_mode);

@@ -69,8 +69,10 @@ fn a_refund_the_ledger_refuses_is_retried_until_it_lands() {
     assert_eq!(deployment.stage, DeploymentStage::RefundFailed, "{deployment:?}");
 
     fleet.ic.start_canister(fleet.ledger, Some(fleet.operator)).expect("start the ledger");
-    for _ in 0..40 {
-        fleet.ic.advance_time(Duration::from_secs(30));
+    // One execution per round for the whole subnet, shared with every canister's timers (each firing is a self-call):
+    // small steps of time, so that the timers do not outrun the one execution a round.
+    for _ in 0..400 {
+        fleet.ic.advance_time(Duration::from_secs(5));
         fleet.ic.tick();
     }
     let deployment = deployments_of(&fleet, alice).pop().expect("one deployment");

@@ -176,6 +176,21 @@ impl Fleet {
         Ok(fleet)
     }
 
+    /// Upgrades fleet canister `id` the way an operator must: stop it (so no call of the old code is still open and
+    /// no reply reaches the new code's callbacks), upgrade, and start it again whatever the upgrade did, so it is
+    /// never left stopped. `tests/tests/backend_interruptions.rs` shows what happens without the stop.
+    pub fn upgrade_stopped(&self, id: Principal, module: &[u8], arg: Vec<u8>, name: &str) -> Result<()> {
+        let stop = self.ic.stop_canister(id, Some(self.operator));
+        let upgraded = stop.map_err(|e| anyhow::anyhow!("stopping {name} before its upgrade: {e}")).and_then(|()| {
+            self.ic
+                .upgrade_canister(id, module.to_vec(), arg, Some(self.operator))
+                .map_err(|e| anyhow::anyhow!("upgrade of {name}: {e}"))
+        });
+        let started = self.ic.start_canister(id, Some(self.operator));
+        upgraded?;
+        started.map_err(|e| anyhow::anyhow!("starting {name} after its upgrade: {e}"))
+    }
+
     /// ICRC-1 balance of a principal's default account on the payment ledger.
     pub fn balance(&self, owner: Principal) -> Result<u128> {
         let account = Account { owner, subaccount: None };
