@@ -363,30 +363,12 @@ fn migration_refuses_memory_from_a_newer_release() {
 
 #[test]
 fn candid_interface_matches_the_did_file() {
-    use candid_parser::utils::{service_equal, CandidSource};
-    let code = crate::__export_service();
-    service_equal(CandidSource::Text(&code), CandidSource::Text(audit_storage_api::DID))
-        .unwrap_or_else(|e| panic!("audit_storage.did differs from the code: {e}\n--- code's interface:\n{code}"));
-}
-
-/// The update methods of a `.did` service, by name.
-fn update_methods_of(did: &str) -> std::collections::BTreeSet<String> {
-    let (env, actor) = candid_parser::utils::CandidSource::Text(did).load().expect("the .did parses");
-    let actor = actor.expect("the .did declares a service");
-    let service = env.as_service(&actor).expect("a service type");
-    service
-        .iter()
-        .filter(|(_, method)| !env.as_func(method).expect("a method is a function").is_query())
-        .map(|(name, _)| name.clone())
-        .collect()
+    did_check::assert_did_matches_code("audit_storage.did", &crate::__export_service(), audit_storage_api::DID);
 }
 
 #[test]
 fn the_ingress_table_lists_exactly_the_update_methods_of_the_did() {
-    let table: std::collections::BTreeSet<String> =
-        crate::endpoints::INGRESS.iter().map(|rule| rule.method.to_string()).collect();
-    assert_eq!(table.len(), crate::endpoints::INGRESS.len(), "a method is listed twice");
-    assert_eq!(table, update_methods_of(audit_storage_api::DID));
+    did_check::assert_ingress_covers_updates(crate::endpoints::INGRESS, audit_storage_api::DID);
     // Nobody calls a storage anonymously.
     assert!(crate::endpoints::INGRESS.iter().all(|rule| !rule.anonymous_allowed));
 }

@@ -28,24 +28,10 @@ mod tests {
     use super::INGRESS;
     use candid::Principal;
     use fleet_api::ingress::{check_ingress, IngressRefusal, SMALL_ARG};
-    use std::collections::BTreeSet;
-
-    fn update_methods_of(did: &str) -> BTreeSet<String> {
-        let (env, actor) = candid_parser::utils::CandidSource::Text(did).load().expect("token.did parses");
-        let actor = actor.expect("token.did declares a service");
-        let service = env.as_service(&actor).expect("a service type");
-        service
-            .iter()
-            .filter(|(_, method)| !env.as_func(method).expect("a method is a function").is_query())
-            .map(|(name, _)| name.clone())
-            .collect()
-    }
 
     #[test]
     fn the_ingress_table_lists_exactly_the_update_methods_of_token_did() {
-        let table: BTreeSet<String> = INGRESS.iter().map(|rule| rule.method.to_string()).collect();
-        assert_eq!(table.len(), INGRESS.len(), "a method is listed twice");
-        assert_eq!(table, update_methods_of(include_str!("../../api/token.did")));
+        did_check::assert_ingress_covers_updates(INGRESS, include_str!("../../api/token.did"));
     }
 
     #[test]

@@ -36,14 +36,12 @@ ic_cdk::export_candid!();
 
 #[cfg(test)]
 mod did_tests {
-    use candid_parser::utils::{service_equal, CandidSource};
-
     #[test]
     fn the_code_implements_exactly_token_did() {
-        let code = super::__export_service();
-        let did = include_str!("../../api/token.did");
-        if let Err(e) = service_equal(CandidSource::Text(did), CandidSource::Text(&code)) {
-            panic!("token.did and the code disagree: {e}\n--- interface of the code ---\n{code}");
-        }
+        did_check::assert_did_matches_code(
+            "token.did",
+            &super::__export_service(),
+            include_str!("../../api/token.did"),
+        );
     }
 }
