@@ -58,6 +58,10 @@ fn arm_reconciliation_timer() {
 /// may be. Registry chunks get `CHUNK_ARG`, `createContract` (a kind's arguments) `MEDIUM_ARG`, the rest are small.
 /// Callbacks come from contracts (canisters), never as ingress, but a signed principal sending one only gets the
 /// endpoint's own refusal, so they are listed like the others. A factory's `.did` test checks the list is complete.
+/// `beginUpload` carries release notes and the candid `post_upgrade` argument besides the version's shape.
+const BEGIN_UPLOAD_ARG: usize =
+    crate::registry::MAX_RELEASE_NOTES + crate::registry::MAX_POST_UPGRADE_ARG + fleet_api::ingress::SMALL_ARG;
+
 pub const INGRESS: &[IngressRule] = &[
     IngressRule::signed("createContract", MEDIUM_ARG),
     IngressRule::signed("abandonDeploymentRequest", SMALL_ARG),
@@ -69,7 +73,7 @@ pub const INGRESS: &[IngressRule] = &[
     IngressRule::signed("addReleasePrincipal", SMALL_ARG),
     IngressRule::signed("removeReleasePrincipal", SMALL_ARG),
     IngressRule::signed("setConfig", SMALL_ARG),
-    IngressRule::signed("beginUpload", SMALL_ARG),
+    IngressRule::signed("beginUpload", BEGIN_UPLOAD_ARG),
     IngressRule::signed("uploadChunk", CHUNK_ARG),
     IngressRule::signed("finalizeUpload", SMALL_ARG),
     IngressRule::signed("abortUpload", SMALL_ARG),

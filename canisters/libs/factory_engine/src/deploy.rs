@@ -97,6 +97,8 @@ fn prepare<K: ContractKindSpec, M: Memory, R: Runtime>(
     }
     factory.roles.require_whitelisted(&caller).map_err(Err)?;
     let checked = check::<K, M, R>(factory, runtime, owner, args, &options).map_err(Err)?;
+    // Refused before a canister exists, rather than after the install when the contract is recorded.
+    factory.contracts.check_initial_participants(&K::initial_participants(args)).map_err(Err)?;
     if let Some(request_id) = options.request_id {
         if let Claim::Replay(replayed) =
             factory.inflight.claim(caller.principal, request_id, key, runtime.now()).map_err(Err)?

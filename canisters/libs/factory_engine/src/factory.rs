@@ -19,7 +19,7 @@ use crate::roles::{Caller, Role, Roles};
 use crate::spare::SparePool;
 
 /// Layout version of the factory's stable memory. `migrate` refuses a memory written by a newer layout.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 candid_storable!(FactoryConfig);
 
@@ -83,7 +83,9 @@ impl<M: Memory> Factory<M> {
                 "stable memory has schema {stored}, this code knows up to {SCHEMA_VERSION}: refusing a downgrade"
             )));
         }
-        // Version 0 is a fresh memory: version 1 is the first layout and needs no data migration.
+        // Version 0 is a fresh memory. Version 2 is the registry's second layout (version records without chunk
+        // hashes, registry counters), which `Registry::init` has already brought the memory to when this runs; the
+        // bump records it, so that code of layout 1, which would trap on the new records, refuses the memory.
         self.schema.set(SCHEMA_VERSION);
         Ok(stored)
     }

@@ -296,3 +296,14 @@ fn initial_participants_and_visibility_come_from_the_kind() {
 pub fn vitals(cycles: u128) -> crate::views::Vitals {
     crate::views::Vitals { canister_id: p(250), cycles, memory_bytes: 1, now: 1, code_version: "0.1.0".into() }
 }
+
+#[test]
+fn too_many_initial_participants_are_refused_before_a_canister_exists() {
+    let env = Env::new().with_version("1.0.0", 1000);
+    let signers = (0..=crate::contracts::MAX_PARTICIPANTS).map(|i| Principal::from_slice(&i.to_be_bytes())).collect();
+    let crowded = TestArgs { name: "Crowded".into(), signers, public: false };
+    let refused = env.deploy(backend(), alice(), crowded, DeployOptions::default());
+    assert!(matches!(refused, Err(FleetError::InvalidInput(_))), "{refused:?}");
+    assert!(env.rt.calls().is_empty(), "a canister was created: {:?}", env.rt.calls());
+    assert!(deployed(&env).is_empty());
+}
