@@ -28,6 +28,17 @@ pub async fn notify_participant_added(user: Principal) -> Result<(), FleetError>
     }
 }
 
+/// Tells the factory that `users` take part in this contract, in batches of at most
+/// `callbacks::MAX_PARTICIPANTS_PER_CALL` (one call per batch; the factory rate-limits calls, not users). Stops at
+/// the first refused batch: the batches before it are indexed, and re-sending them is harmless.
+pub async fn notify_participants_added(users: &[Principal]) -> Result<(), FleetError> {
+    let Some(factory) = runtime::factory() else { return Ok(()) };
+    for batch in users.chunks(callbacks::MAX_PARTICIPANTS_PER_CALL) {
+        call_factory(factory, callbacks::PARTICIPANTS_ADDED, &(ic_cdk::api::canister_self(), batch.to_vec())).await?;
+    }
+    Ok(())
+}
+
 /// Tells the factory that the contract's status changed (kind-specific text, e.g. "Finalized").
 pub async fn notify_status_changed(status: String) -> Result<(), FleetError> {
     match runtime::factory() {

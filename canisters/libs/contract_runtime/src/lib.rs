@@ -34,7 +34,9 @@ pub mod runtime;
 pub mod storable;
 pub mod store;
 
-pub use factory_client::{notify_participant_added, notify_status_changed, notify_visibility_changed};
+pub use factory_client::{
+    notify_participant_added, notify_participants_added, notify_status_changed, notify_visibility_changed,
+};
 pub use migration::{MigrationError, MigrationReport, MigrationStep};
 pub use store::{DeploymentNotice, InstallMode, InstallRecord, RuntimeStore};
 

@@ -30,7 +30,7 @@ pub const CALLBACK_BURST: u64 = 60;
 /// Callbacks a contract regains per hour (one a minute).
 pub const CALLBACK_REFILL_PER_HOUR: u64 = 60;
 /// Most principals in one `notifyParticipantsAdded` (about 15 KB of argument).
-pub const MAX_PARTICIPANTS_PER_CALL: usize = 500;
+pub use fleet_api::contract::callbacks::MAX_PARTICIPANTS_PER_CALL;
 
 const HOUR_NANOS: u128 = 3_600_000_000_000;
 /// Fixed point of a bucket: one call costs `TOKEN` units.

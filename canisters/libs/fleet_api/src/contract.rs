@@ -123,6 +123,10 @@ pub mod callbacks {
     pub const DEPLOYMENT_COMPLETE: &str = "notifyDeploymentComplete";
     /// `(contract_id : principal, user : principal)`
     pub const PARTICIPANT_ADDED: &str = "notifyParticipantAdded";
+    /// Up to [`MAX_PARTICIPANTS_PER_CALL`] participants in one call.
+    pub const PARTICIPANTS_ADDED: &str = "notifyParticipantsAdded";
+    /// The most participants one `notifyParticipantsAdded` may carry (the factory refuses more, all or nothing).
+    pub const MAX_PARTICIPANTS_PER_CALL: usize = 500;
     /// `(contract_id : principal, status : text)`
     pub const STATUS_CHANGED: &str = "notifyStatusChanged";
     /// `(contract_id : principal, is_public : bool)`
