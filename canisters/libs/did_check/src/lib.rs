@@ -30,3 +30,24 @@ pub fn assert_ingress_covers_updates(rules: &[IngressRule], did: &str) {
     assert_eq!(table.len(), rules.len(), "a method is listed twice in the ingress table");
     assert_eq!(table, update_methods_of(did), "the ingress table and the .did's update methods differ");
 }
+
+/// For a `.did` generated from the code: with `FLEET_BLESS_DID=1` in the environment, (re)writes `path` (relative to
+/// the calling crate's manifest dir, `manifest_dir`) with `header` and the code's interface; otherwise panics, naming
+/// the command that rewrites it, unless the file declares the service `code` exports.
+///
+/// `FLEET_BLESS_DID=1 cargo test -p <factory> candid` is the one command that refreshes such a file.
+pub fn bless_or_check(manifest_dir: &str, path: &str, header: &str, code: &str) {
+    let file = std::path::Path::new(manifest_dir).join(path);
+    if std::env::var("FLEET_BLESS_DID").is_ok_and(|v| v == "1") {
+        std::fs::write(&file, format!("{header}{code}")).unwrap_or_else(|e| panic!("writing {}: {e}", file.display()));
+        return;
+    }
+    let did = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("reading {}: {e}", file.display()));
+    if let Err(e) = service_equal(CandidSource::Text(code), CandidSource::Text(&did)) {
+        panic!(
+            "{} is stale ({e}): it is generated from the code; run `FLEET_BLESS_DID=1 cargo test -p <crate> candid` and \
+             commit the result",
+            file.display()
+        );
+    }
+}
