@@ -1,0 +1,46 @@
+//! The distribution contract: an airdrop or a linear vesting schedule of one ICRC-1 token to up to 10,000
+//! recipients, running on the contract runtime (owner, factory, version, migrations, `health`). The logic is in
+//! `books` (plain Rust over stable structures) and `flows` (the awaits, over the `Runtime` trait); the endpoint files
+//! are thin.
+
+pub mod books;
+pub mod flows;
+mod ingress;
+mod lifecycle;
+pub mod memory;
+mod queries;
+pub mod runtime;
+pub mod state;
+mod timers;
+mod updates;
+
+pub use lifecycle::{MIGRATIONS, SPEC};
+
+/// The version of this contract code, as the factory's registry names it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+fn kind_status() -> Result<String, String> {
+    state::read(|d| d.check_books(ic_cdk::api::time()))
+}
+
+contract_runtime::contract_queries!(SPEC, kind_status);
+
+// `export_candid!` resolves the types of every endpoint signature from the crate root.
+#[allow(unused_imports)]
+use {
+    candid::{Nat, Principal},
+    distribution_api::{
+        AddRecipientsReport, DistributionInfo, DistributionInit, FundingReport, RecipientInfo, TransferInfo,
+    },
+    fleet_api::{ContractUpgrade, FleetError, Page, PageRequest},
+};
+
+ic_cdk::export_candid!();
+
+#[cfg(test)]
+mod did_tests {
+    #[test]
+    fn the_code_implements_exactly_distribution_did() {
+        did_check::assert_did_matches_code("distribution.did", &super::__export_service(), distribution_api::DID);
+    }
+}

@@ -1,0 +1,92 @@
+//! Everything the distribution needs from the outside world, as one trait: the real one makes inter-canister calls,
+//! the tests' fake one is an in-memory ledger with scripted failures.
+
+use crate::books::SendFailure;
+use candid::{Nat, Principal};
+use fleet_api::FleetError;
+use icrc_ledger_types::icrc1::account::Account;
+use icrc_ledger_types::icrc1::transfer::{TransferArg, TransferError};
+
+#[allow(async_fn_in_trait)] // Futures run on the canister's single thread; no Send bound wanted.
+pub trait Runtime {
+    fn now(&self) -> u64;
+    /// The contract's own principal: its default account holds the tokens.
+    fn self_id(&self) -> Principal;
+    /// The contract's owner (the contract runtime keeps it).
+    fn owner(&self) -> Principal;
+    async fn icrc1_fee(&self, ledger: Principal) -> Result<Nat, FleetError>;
+    async fn icrc1_balance_of(&self, ledger: Principal, account: Account) -> Result<Nat, FleetError>;
+    async fn icrc1_transfer(
+        &self,
+        ledger: Principal,
+        arg: TransferArg,
+    ) -> Result<Result<Nat, TransferError>, SendFailure>;
+    /// `notifyParticipantsAdded` to the factory (nothing, and `Ok`, without one).
+    async fn notify_participants_added(&self, users: &[Principal]) -> Result<(), FleetError>;
+    async fn notify_status_changed(&self, status: String) -> Result<(), FleetError>;
+}
+
+/// The real runtime: ic-cdk calls. Reads are bounded-wait; transfers are unbounded-wait, so a reject means the
+/// ledger did not execute them unless it is `SysUnknown`, and an undecodable reply is an unknown outcome.
+pub struct IcRuntime;
+
+mod ic {
+    use super::*;
+    use ic_cdk::call::{Call, CallFailed, RejectCode};
+
+    impl Runtime for IcRuntime {
+        fn now(&self) -> u64 {
+            ic_cdk::api::time()
+        }
+
+        fn self_id(&self) -> Principal {
+            ic_cdk::api::canister_self()
+        }
+
+        fn owner(&self) -> Principal {
+            contract_runtime::runtime::owner()
+        }
+
+        async fn icrc1_fee(&self, ledger: Principal) -> Result<Nat, FleetError> {
+            let failed = |e: &dyn std::fmt::Display| FleetError::call_failed(ledger, "icrc1_fee", e);
+            let reply = Call::bounded_wait(ledger, "icrc1_fee").await.map_err(|e| failed(&e))?;
+            reply.candid().map_err(|e| failed(&e))
+        }
+
+        async fn icrc1_balance_of(&self, ledger: Principal, account: Account) -> Result<Nat, FleetError> {
+            let failed = |e: &dyn std::fmt::Display| FleetError::call_failed(ledger, "icrc1_balance_of", e);
+            let call = Call::bounded_wait(ledger, "icrc1_balance_of").with_arg(account);
+            let reply = call.await.map_err(|e| failed(&e))?;
+            reply.candid().map_err(|e| failed(&e))
+        }
+
+        async fn icrc1_transfer(
+            &self,
+            ledger: Principal,
+            arg: TransferArg,
+        ) -> Result<Result<Nat, TransferError>, SendFailure> {
+            match Call::unbounded_wait(ledger, "icrc1_transfer").with_arg(arg).await {
+                Ok(reply) => reply.candid().map_err(|e| SendFailure {
+                    reason: format!("undecodable reply from icrc1_transfer: {e}"),
+                    may_have_executed: true,
+                }),
+                Err(CallFailed::CallRejected(rejected)) => {
+                    let code = rejected.reject_code();
+                    Err(SendFailure {
+                        reason: format!("icrc1_transfer rejected ({code:?}): {}", rejected.reject_message()),
+                        may_have_executed: matches!(code, Ok(RejectCode::SysUnknown)),
+                    })
+                }
+                Err(other) => Err(SendFailure { reason: other.to_string(), may_have_executed: false }),
+            }
+        }
+
+        async fn notify_participants_added(&self, users: &[Principal]) -> Result<(), FleetError> {
+            contract_runtime::notify_participants_added(users).await
+        }
+
+        async fn notify_status_changed(&self, status: String) -> Result<(), FleetError> {
+            contract_runtime::notify_status_changed(status).await
+        }
+    }
+}
