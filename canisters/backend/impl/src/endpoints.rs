@@ -19,18 +19,18 @@ async fn create_token(args: token_api::TokenArgs) -> CreateResponse {
     requests::create_token(&state(), &IcRuntime, ic_env::caller().principal, &args).await
 }
 
-// The next four take the candid-encoded arguments of their kind as a `blob` until their factories land; the
-// argument then becomes the kind's typed arguments. Until then they refuse every request before any payment.
-
 #[update(name = "createMultisig")]
-fn create_multisig(_args: Vec<u8>) -> CreateResponse {
-    requests::create_without_factory(ContractKind::Multisig)
+async fn create_multisig(args: multisig_api::MultisigArgs) -> CreateResponse {
+    requests::create_multisig(&state(), &IcRuntime, ic_env::caller().principal, &args).await
 }
 
 #[update(name = "createDistribution")]
-fn create_distribution(_args: Vec<u8>) -> CreateResponse {
-    requests::create_without_factory(ContractKind::Distribution)
+async fn create_distribution(args: distribution_api::DistributionArgs) -> CreateResponse {
+    requests::create_distribution(&state(), &IcRuntime, ic_env::caller().principal, &args).await
 }
+
+// The next two take the candid-encoded arguments of their kind as a `blob` until their factories land; the argument
+// then becomes the kind's typed arguments. Until then they refuse every request before any payment.
 
 #[update(name = "createDao")]
 fn create_dao(_args: Vec<u8>) -> CreateResponse {

@@ -373,3 +373,42 @@ fn schema_1_deployments_are_migrated_with_the_exact_transfers_they_sent() {
     assert_eq!((charge.args.created_at_time, charge.args.to.owner), (Some(5), BACKEND));
     assert!(!charge.outcome_unknown, "the charge was answered (the deployment got past Charging)");
 }
+
+// Issue #13: the multisig and distribution kinds go through the same paid flow, checked before any charge.
+
+#[test]
+fn multisig_and_distribution_requests_are_checked_before_any_charge_and_then_paid_like_a_token() {
+    let fleet = fleet();
+    fleet.world.calls.borrow_mut().clear();
+    let wallet = |threshold| multisig_api::MultisigArgs {
+        name: "Team wallet".into(),
+        signers: vec![p(50), p(51), p(52)],
+        threshold,
+        default_expiry_seconds: None,
+    };
+    let refused = block_on(super::super::requests::create_multisig(&fleet.state, &fleet.world, alice(), &wallet(4)));
+    assert!(matches!(refused, Err(FleetError::InvalidInput(_))), "{refused:?}");
+    let airdrop = |recipients| distribution_api::DistributionArgs {
+        name: "Airdrop".into(),
+        ledger: p(60),
+        schedule: distribution_api::Schedule::Airdrop,
+        recipients,
+    };
+    let twice = vec![(p(61), Nat::from(5u8)), (p(61), Nat::from(7u8))];
+    let refused =
+        block_on(super::super::requests::create_distribution(&fleet.state, &fleet.world, alice(), &airdrop(twice)));
+    assert!(matches!(refused, Err(FleetError::InvalidInput(_))), "{refused:?}");
+    assert!(fleet.world.calls.borrow().is_empty(), "refused requests called out: {:?}", fleet.world.calls);
+
+    let wallet = block_on(super::super::requests::create_multisig(&fleet.state, &fleet.world, alice(), &wallet(2)));
+    assert!(wallet.is_ok(), "{wallet:?}");
+    assert_eq!(fleet.deployment(0).kind, ContractKind::Multisig);
+    assert_eq!(fleet.deployment(0).stage, DeploymentStage::Completed);
+    fleet.fund(alice());
+    let airdrop = airdrop(vec![(p(61), Nat::from(5u8))]);
+    let distribution =
+        block_on(super::super::requests::create_distribution(&fleet.state, &fleet.world, alice(), &airdrop));
+    assert!(distribution.is_ok(), "{distribution:?}");
+    assert_eq!(fleet.deployment(1).kind, ContractKind::Distribution);
+    assert_eq!(fleet.charges(), 2);
+}
