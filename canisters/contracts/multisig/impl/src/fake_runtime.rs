@@ -1,0 +1,242 @@
+//! A scripted [`Runtime`] for native tests: an in-memory ICRC-1/ICRC-2 ledger with the real ledger's deduplication
+//! (same caller and arguments within 24 hours → `Duplicate`), faults injected per call, canister calls answered from
+//! a script, and the factory reports it receives.
+
+use crate::runtime::{CallFailure, CallResult, Runtime};
+use candid::{Nat, Principal};
+use fleet_api::FleetError;
+use icrc_ledger_types::icrc1::account::Account;
+use icrc_ledger_types::icrc1::transfer::{TransferArg, TransferError};
+use icrc_ledger_types::icrc2::approve::{ApproveArgs, ApproveError};
+use num_traits::ToPrimitive;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, VecDeque};
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+/// A canister call as made: (canister, method, arg, cycles).
+pub type CallRecord = (Principal, String, Vec<u8>, u128);
+
+pub const WINDOW_NANOS: u64 = 24 * 60 * 60 * 1_000_000_000;
+
+/// What the next call to a canister (ledger or other) does instead of answering normally.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Not delivered: nothing executes.
+    NotDelivered,
+    /// Executes, but the answer is lost (the wallet sees `Unknown`).
+    ExecuteThenLoseAnswer,
+    /// The callee rejects without executing.
+    Reject,
+}
+
+#[derive(Default)]
+pub struct FakeLedger {
+    pub fee: u128,
+    pub balances: BTreeMap<Account, u128>,
+    pub allowances: BTreeMap<(Account, Account), u128>,
+    /// Every block: (from, to or spender, amount), in order.
+    pub blocks: Vec<(Account, Account, u128)>,
+    dedup: BTreeMap<String, u64>,
+}
+
+impl FakeLedger {
+    fn dedup_check(&self, key: &str, created_at_time: Option<u64>, now: u64) -> Result<(), (bool, Option<u64>)> {
+        let Some(at) = created_at_time else { return Ok(()) };
+        if at.saturating_add(WINDOW_NANOS) < now {
+            return Err((true, None));
+        }
+        match self.dedup.get(key) {
+            Some(block) => Err((false, Some(*block))),
+            None => Ok(()),
+        }
+    }
+
+    fn transfer(&mut self, from: Account, arg: &TransferArg, now: u64) -> Result<Nat, TransferError> {
+        let key = format!("transfer {from} {arg:?}");
+        match self.dedup_check(&key, arg.created_at_time, now) {
+            Err((true, _)) => return Err(TransferError::TooOld),
+            Err((false, Some(block))) => return Err(TransferError::Duplicate { duplicate_of: Nat::from(block) }),
+            _ => {}
+        }
+        if arg.fee.as_ref().is_some_and(|fee| fee.0 != self.fee.into()) {
+            return Err(TransferError::BadFee { expected_fee: Nat::from(self.fee) });
+        }
+        let amount = arg.amount.0.to_u128().unwrap_or(u128::MAX);
+        let balance = self.balances.get(&from).copied().unwrap_or(0);
+        let Some(rest) = balance.checked_sub(amount.saturating_add(self.fee)) else {
+            return Err(TransferError::InsufficientFunds { balance: Nat::from(balance) });
+        };
+        self.balances.insert(from, rest);
+        *self.balances.entry(arg.to).or_default() += amount;
+        self.blocks.push((from, arg.to, amount));
+        let block = self.blocks.len() as u64 - 1;
+        if arg.created_at_time.is_some() {
+            self.dedup.insert(key, block);
+        }
+        Ok(Nat::from(block))
+    }
+
+    fn approve(&mut self, from: Account, arg: &ApproveArgs, now: u64) -> Result<Nat, ApproveError> {
+        let key = format!("approve {from} {arg:?}");
+        match self.dedup_check(&key, arg.created_at_time, now) {
+            Err((true, _)) => return Err(ApproveError::TooOld),
+            Err((false, Some(block))) => return Err(ApproveError::Duplicate { duplicate_of: Nat::from(block) }),
+            _ => {}
+        }
+        let balance = self.balances.get(&from).copied().unwrap_or(0);
+        let Some(rest) = balance.checked_sub(self.fee) else {
+            return Err(ApproveError::InsufficientFunds { balance: Nat::from(balance) });
+        };
+        self.balances.insert(from, rest);
+        let amount = arg.amount.0.to_u128().unwrap_or(u128::MAX);
+        self.allowances.insert((from, arg.spender), amount);
+        self.blocks.push((from, arg.spender, amount));
+        let block = self.blocks.len() as u64 - 1;
+        self.dedup.insert(key, block);
+        Ok(Nat::from(block))
+    }
+
+    pub fn balance(&self, account: Account) -> u128 {
+        self.balances.get(&account).copied().unwrap_or(0)
+    }
+}
+
+pub struct FakeRuntime {
+    pub now: Cell<u64>,
+    pub self_id: Principal,
+    pub ledger_id: Principal,
+    pub ledger: RefCell<FakeLedger>,
+    pub faults: RefCell<VecDeque<Fault>>,
+    /// Every transfer and approve sent to the ledger, as sent.
+    pub sent_transfers: RefCell<Vec<TransferArg>>,
+    pub sent_approves: RefCell<Vec<ApproveArgs>>,
+    /// Every canister call made: (canister, method, arg, cycles).
+    pub calls: RefCell<Vec<CallRecord>>,
+    pub call_reply: RefCell<Vec<u8>>,
+    /// The next this many factory calls are refused.
+    pub factory_refusals: Cell<u32>,
+    pub reported_participants: RefCell<Vec<Vec<Principal>>>,
+    pub reported_statuses: RefCell<Vec<String>>,
+}
+
+impl FakeRuntime {
+    pub fn new(now: u64, self_id: Principal, ledger_id: Principal, fee: u128) -> Self {
+        Self {
+            now: Cell::new(now),
+            self_id,
+            ledger_id,
+            ledger: RefCell::new(FakeLedger { fee, ..FakeLedger::default() }),
+            faults: RefCell::default(),
+            sent_transfers: RefCell::default(),
+            sent_approves: RefCell::default(),
+            calls: RefCell::default(),
+            call_reply: RefCell::new(b"DIDL\0\0".to_vec()),
+            factory_refusals: Cell::new(0),
+            reported_participants: RefCell::default(),
+            reported_statuses: RefCell::default(),
+        }
+    }
+
+    pub fn advance(&self, nanos: u64) {
+        self.now.set(self.now.get() + nanos);
+    }
+
+    pub fn fail_next(&self, fault: Fault) {
+        self.faults.borrow_mut().push_back(fault);
+    }
+
+    fn next_fault(&self) -> Option<Fault> {
+        self.faults.borrow_mut().pop_front()
+    }
+
+    fn ledger_call<T>(&self, ledger: Principal, run: impl FnOnce(&mut FakeLedger) -> T) -> CallResult<T> {
+        if ledger != self.ledger_id {
+            return Err(CallFailure::NotDelivered(format!("no canister {ledger}")));
+        }
+        match self.next_fault() {
+            Some(Fault::NotDelivered) => Err(CallFailure::NotDelivered("queue full".into())),
+            Some(Fault::Reject) => Err(CallFailure::RejectedByCallee("ledger trapped".into())),
+            Some(Fault::ExecuteThenLoseAnswer) => {
+                run(&mut self.ledger.borrow_mut());
+                Err(CallFailure::Unknown("the answer was lost".into()))
+            }
+            None => Ok(run(&mut self.ledger.borrow_mut())),
+        }
+    }
+
+    fn factory_call(&self) -> Result<(), FleetError> {
+        if self.factory_refusals.get() > 0 {
+            self.factory_refusals.set(self.factory_refusals.get() - 1);
+            return Err(FleetError::unauthorized("caller is not a contract deployed by this factory"));
+        }
+        Ok(())
+    }
+}
+
+impl Runtime for FakeRuntime {
+    fn now(&self) -> u64 {
+        self.now.get()
+    }
+
+    fn self_id(&self) -> Principal {
+        self.self_id
+    }
+
+    async fn icrc1_transfer(&self, ledger: Principal, arg: TransferArg) -> CallResult<Result<Nat, TransferError>> {
+        self.sent_transfers.borrow_mut().push(arg.clone());
+        let from = Account { owner: self.self_id, subaccount: arg.from_subaccount };
+        let now = self.now();
+        self.ledger_call(ledger, |l| l.transfer(from, &arg, now))
+    }
+
+    async fn icrc2_approve(&self, ledger: Principal, arg: ApproveArgs) -> CallResult<Result<Nat, ApproveError>> {
+        self.sent_approves.borrow_mut().push(arg.clone());
+        let from = Account { owner: self.self_id, subaccount: arg.from_subaccount };
+        let now = self.now();
+        self.ledger_call(ledger, |l| l.approve(from, &arg, now))
+    }
+
+    async fn icrc1_balance_of(&self, ledger: Principal, account: Account) -> CallResult<Nat> {
+        self.ledger_call(ledger, |l| Nat::from(l.balance(account)))
+    }
+
+    async fn call_raw(&self, canister: Principal, method: &str, arg: &[u8], cycles: u128) -> CallResult<Vec<u8>> {
+        let record = || self.calls.borrow_mut().push((canister, method.to_string(), arg.to_vec(), cycles));
+        match self.next_fault() {
+            Some(Fault::NotDelivered) => Err(CallFailure::NotDelivered("queue full".into())),
+            Some(Fault::Reject) => Err(CallFailure::RejectedByCallee("callee rejected".into())),
+            Some(Fault::ExecuteThenLoseAnswer) => {
+                record();
+                Err(CallFailure::Unknown("the answer was lost".into()))
+            }
+            None => {
+                record();
+                Ok(self.call_reply.borrow().clone())
+            }
+        }
+    }
+
+    async fn notify_participants_added(&self, users: &[Principal]) -> Result<(), FleetError> {
+        self.factory_call()?;
+        self.reported_participants.borrow_mut().push(users.to_vec());
+        Ok(())
+    }
+
+    async fn notify_status_changed(&self, status: String) -> Result<(), FleetError> {
+        self.factory_call()?;
+        self.reported_statuses.borrow_mut().push(status);
+        Ok(())
+    }
+}
+
+/// Runs a future of the fake runtime to completion (its futures never wait).
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut context = Context::from_waker(Waker::noop());
+    match future.as_mut().poll(&mut context) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("a fake runtime future waited"),
+    }
+}

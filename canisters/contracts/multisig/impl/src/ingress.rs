@@ -1,0 +1,59 @@
+//! Which ingress messages the wallet accepts, checked by `canister_inspect_message` before a message is charged to
+//! the canister or decoded (see `fleet_api::ingress`). Every update is a signer's: the anonymous principal is never a
+//! signer. Arguments are small except a proposal's canister call (up to 64 KiB of candid argument). Each endpoint's
+//! own checks stay the authorization.
+
+use fleet_api::ingress::{check_ingress, IngressRule, SMALL_ARG};
+
+/// A proposal: its action (at most `MAX_CALL_ARG_BYTES` of call argument), summary and candid framing.
+pub const PROPOSAL_ARG: usize = multisig_api::MAX_CALL_ARG_BYTES + SMALL_ARG;
+
+/// Every update method of `multisig.did`.
+pub const INGRESS: &[IngressRule] = &[
+    IngressRule::signed("propose", PROPOSAL_ARG),
+    IngressRule::signed("approve", SMALL_ARG),
+    IngressRule::signed("reject", SMALL_ARG),
+    IngressRule::signed("execute", SMALL_ARG),
+    IngressRule::signed("refreshBalance", SMALL_ARG),
+];
+
+/// Accepts the message only when [`INGRESS`] allows its method, caller and argument size; otherwise traps with the
+/// reason, which the IC hands back to the sender (nothing is executed or charged).
+#[ic_cdk::inspect_message]
+fn inspect_message() {
+    let method = ic_cdk::api::msg_method_name();
+    match check_ingress(INGRESS, &method, ic_cdk::api::msg_caller(), ic_cdk::api::msg_arg_data().len()) {
+        Ok(()) => ic_cdk::api::accept_message(),
+        Err(refusal) => ic_cdk::trap(format!("ingress refused: {refusal}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{INGRESS, PROPOSAL_ARG};
+    use candid::Principal;
+    use fleet_api::ingress::{check_ingress, IngressRefusal};
+
+    #[test]
+    fn the_ingress_table_lists_exactly_the_update_methods_of_multisig_did() {
+        did_check::assert_ingress_covers_updates(INGRESS, include_str!("../../api/multisig.did"));
+    }
+
+    #[test]
+    fn the_anonymous_principal_is_refused_and_arguments_are_bounded() {
+        let signer = Principal::from_slice(&[1; 29]);
+        for rule in INGRESS {
+            assert_eq!(
+                check_ingress(INGRESS, rule.method, Principal::anonymous(), 100),
+                Err(IngressRefusal::Anonymous(rule.method.into()))
+            );
+            assert_eq!(check_ingress(INGRESS, rule.method, signer, rule.max_arg_bytes), Ok(()));
+            assert!(matches!(
+                check_ingress(INGRESS, rule.method, signer, rule.max_arg_bytes + 1),
+                Err(IngressRefusal::ArgumentTooLarge { .. })
+            ));
+            assert!(rule.max_arg_bytes <= PROPOSAL_ARG);
+        }
+        assert!(matches!(check_ingress(INGRESS, "getProposals", signer, 10), Err(IngressRefusal::UnknownMethod(_))));
+    }
+}
