@@ -14,6 +14,11 @@ pub mod state;
 mod timers;
 mod updates;
 
+#[cfg(test)]
+mod fake_runtime;
+#[cfg(test)]
+mod tests;
+
 pub use lifecycle::{MIGRATIONS, SPEC};
 
 /// The version of this contract code, as the factory's registry names it.
