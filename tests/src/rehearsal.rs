@@ -37,7 +37,7 @@ pub fn run(ic: crate::ic::PocketIc, wasm: &FleetWasm, mut on_step: impl FnMut(&S
     let supply_at_start = fleet.total_supply()?;
     done(
         "deploy",
-        format!("9 canisters created, 5 installed, whitelists and microservices set; ledger supply {supply_at_start}"),
+        format!("9 canisters created, 7 installed, whitelists and microservices set; ledger supply {supply_at_start}"),
     );
 
     let published = publish_version(
@@ -191,14 +191,21 @@ fn settle(fleet: &Fleet) {
 fn upgrade_everything(fleet: &Fleet, wasm: &FleetWasm) -> Result<()> {
     let empty = candid::encode_args(())?;
     let factory_arg = candid::encode_one(None::<token_factory_api::FactoryInitArgs>)?;
+    let factories = [
+        (fleet.token_factory, &wasm.token_factory, "token_factory"),
+        (fleet.multisig_factory, &wasm.multisig_factory, "multisig_factory"),
+        (fleet.distribution_factory, &wasm.distribution_factory, "distribution_factory"),
+    ];
     for (id, module, arg, name) in [
         (fleet.ledger, &wasm.token, &empty, "ledger"),
         (fleet.audit_storage, &wasm.audit_storage, &empty, "audit_storage"),
         (fleet.invoice_storage, &wasm.invoice_storage, &empty, "invoice_storage"),
         (fleet.backend, &wasm.backend, &empty, "backend"),
-        (fleet.token_factory, &wasm.token_factory, &factory_arg, "token_factory"),
     ] {
         fleet.upgrade_stopped(id, module, arg.clone(), name)?;
+    }
+    for (id, module, name) in factories {
+        fleet.upgrade_stopped(id, module, factory_arg.clone(), name)?;
     }
     Ok(())
 }

@@ -80,8 +80,9 @@ fn a_backend_upgraded_while_its_factory_call_is_open_completes_the_deployment_on
     let delivered =
         answer.as_ref().ok().and_then(|bytes| candid::decode_one::<Result<Principal, FleetError>>(bytes).ok());
     assert!(!matches!(delivered, Some(Ok(_))), "the upgrade came too late to interrupt anything: {answer:?}");
-    for _ in 0..60 {
-        fleet.ic.advance_time(Duration::from_secs(30));
+    // One execution a round for the whole subnet, shared with every canister's timers: small steps of time.
+    for _ in 0..400 {
+        fleet.ic.advance_time(Duration::from_secs(5));
         fleet.ic.tick();
     }
     let deployments = deployments_of(&fleet, alice);

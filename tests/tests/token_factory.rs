@@ -420,8 +420,8 @@ fn inspect_message_refuses_anonymous_ingress_and_oversized_arguments() {
     let arg = candid::encode_args((owner(), token_args("AAA"), options)).unwrap();
     let anonymous = factory.pic.update_call(factory.id, Principal::anonymous(), "createContract", arg);
     assert!(anonymous.is_err(), "{anonymous:?}");
-    // A well-typed beginUpload whose release notes make it larger than SMALL_ARG: refused before it runs (without
-    // the filter the endpoint would reply).
+    // A well-typed beginUpload larger than its ingress limit (release notes plus post_upgrade argument plus the
+    // rest): refused before it runs (without the filter the endpoint would reply).
     let begin = |notes: String| BeginUploadArgs {
         version: "2.0.0".into(),
         sha256: vec![0; 32],
@@ -430,7 +430,7 @@ fn inspect_message_refuses_anonymous_ingress_and_oversized_arguments() {
         release_notes: notes,
         upgrade: UpgradeMetadata::default(),
     };
-    let huge = encode_one(begin("x".repeat(64 * 1024))).unwrap();
+    let huge = encode_one(begin("x".repeat(320 * 1024))).unwrap();
     let oversized = factory.pic.update_call(factory.id, release(), "beginUpload", huge);
     assert!(oversized.is_err(), "{oversized:?}");
     let normal = factory.pic.update_call(factory.id, release(), "beginUpload", encode_one(begin("ok".into())).unwrap());

@@ -36,6 +36,8 @@ pub struct FleetWasm {
     pub invoice_storage: Vec<u8>,
     pub backend: Vec<u8>,
     pub token_factory: Vec<u8>,
+    pub multisig_factory: Vec<u8>,
+    pub distribution_factory: Vec<u8>,
 }
 
 impl FleetWasm {
@@ -48,6 +50,8 @@ impl FleetWasm {
             invoice_storage: load("invoice_storage"),
             backend: load("backend"),
             token_factory: load("token_factory"),
+            multisig_factory: load("multisig_factory"),
+            distribution_factory: load("distribution_factory"),
         }
     }
 }
@@ -65,6 +69,8 @@ impl FleetWasm {
             invoice_storage: load("invoice_storage")?,
             backend: load("backend")?,
             token_factory: load("token_factory")?,
+            multisig_factory: load("multisig_factory")?,
+            distribution_factory: load("distribution_factory")?,
         })
     }
 }
@@ -85,9 +91,11 @@ pub struct Fleet {
     pub invoice_storage: Principal,
     pub backend: Principal,
     pub token_factory: Principal,
-    /// Factories whose crates do not exist yet: empty canisters, so that `setupMicroservices` has seven distinct
-    /// canisters and a call to them fails the way a missing factory would.
-    pub future_factories: [Principal; 4],
+    pub multisig_factory: Principal,
+    pub distribution_factory: Principal,
+    /// The DAO and launchpad factories, whose crates do not exist yet: empty canisters, so that
+    /// `setupMicroservices` has seven distinct canisters and a call to them fails the way a missing factory would.
+    pub future_factories: [Principal; 2],
     /// Users holding `USER_FUNDS` on the payment ledger from its init.
     pub users: Vec<Principal>,
 }
@@ -105,7 +113,8 @@ impl Fleet {
             id
         };
         let [ledger, audit_storage, invoice_storage, backend, token_factory] = [(); 5].map(|_| create());
-        let future_factories = [(); 4].map(|_| create());
+        let [multisig_factory, distribution_factory] = [(); 2].map(|_| create());
+        let future_factories = [(); 2].map(|_| create());
         progress(&format!(
             "created ledger {ledger}, audit_storage {audit_storage}, invoice_storage {invoice_storage}, backend {backend}, token_factory {token_factory}"
         ));
@@ -134,15 +143,15 @@ impl Fleet {
             admins: vec![],
             config: None,
         };
-        install(
-            &ic,
-            token_factory,
-            &wasm.token_factory,
-            candid::encode_one(Some(&factory_init))?,
-            operator,
-            "token_factory",
-        )?;
-        progress("installed the ledger (token wasm, no factory), both storages, the backend and the token factory");
+        let factory_arg = candid::encode_one(Some(&factory_init))?;
+        for (id, module, name) in [
+            (token_factory, &wasm.token_factory, "token_factory"),
+            (multisig_factory, &wasm.multisig_factory, "multisig_factory"),
+            (distribution_factory, &wasm.distribution_factory, "distribution_factory"),
+        ] {
+            install(&ic, id, module, factory_arg.clone(), operator, name)?;
+        }
+        progress("installed the ledger (token wasm, no factory), both storages, the backend and the token, multisig and distribution factories");
 
         let fleet = Self {
             ic,
@@ -153,26 +162,39 @@ impl Fleet {
             invoice_storage,
             backend,
             token_factory,
+            multisig_factory,
+            distribution_factory,
             future_factories,
             users,
         };
-        for service in [fleet.token_factory, fleet.audit_storage, fleet.invoice_storage] {
+        let factories = [fleet.token_factory, fleet.multisig_factory, fleet.distribution_factory];
+        for service in factories.into_iter().chain([fleet.audit_storage, fleet.invoice_storage]) {
             fleet.admin_call(service, "setupWhitelist", (fleet.backend,))?;
         }
-        let [distribution, multisig, dao, launchpad] = fleet.future_factories;
+        let [dao, launchpad] = fleet.future_factories;
         fleet.admin_call(
             fleet.backend,
             "setupMicroservices",
-            (fleet.audit_storage, fleet.invoice_storage, fleet.token_factory, distribution, multisig, dao, launchpad),
+            (
+                fleet.audit_storage,
+                fleet.invoice_storage,
+                fleet.token_factory,
+                fleet.distribution_factory,
+                fleet.multisig_factory,
+                dao,
+                launchpad,
+            ),
         )?;
         // The integration guide's default (200 M cycles) leaves a new contract below its freezing threshold on a real
         // subnet, so it could never run its deployment notice; 2 T is what an operator would configure.
-        fleet.admin_call(
-            fleet.backend,
-            "adminSetConfigValue",
-            ("token_factory.initial_cycles".to_string(), CONTRACT_CYCLES.to_string()),
-        )?;
-        progress("setupWhitelist(backend) on token_factory, audit_storage, invoice_storage; setupMicroservices and token_factory.initial_cycles on backend");
+        for service in ["token_factory", "multisig_factory", "distribution_factory"] {
+            fleet.admin_call(
+                fleet.backend,
+                "adminSetConfigValue",
+                (format!("{service}.initial_cycles"), CONTRACT_CYCLES.to_string()),
+            )?;
+        }
+        progress("setupWhitelist(backend) on the three factories and both storages; setupMicroservices and initial_cycles on backend");
         Ok(fleet)
     }
 

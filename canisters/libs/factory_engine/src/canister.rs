@@ -43,8 +43,10 @@ fn now() -> u64 {
     ic_cdk::api::time()
 }
 
-/// How often the reconciliation timer settles deployments whose running call was lost (`reconcile`).
-pub const RECONCILE_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+/// How often the reconciliation timer settles deployments whose running call was lost (`reconcile`). Each tick is a
+/// message (a timer self-call) whether or not there is anything to settle, so not more often than an interrupted
+/// deployment needs: the backend asks again with backoff, from 30 s up to an hour, for a day.
+pub const RECONCILE_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Timers do not survive an upgrade: armed by both `init` and `post_upgrade`. Serial: a tick still awaiting its
 /// management calls is never overlapped by the next.
