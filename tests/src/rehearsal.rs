@@ -3,7 +3,8 @@
 //! rehearsal with an error that says which promise broke.
 //!
 //! Steps: deploy and wire the fleet → publish the token contract by chunked upload → a paid deployment (exact charge,
-//! controllers [factory, owner], version, deployment confirmed) → refusals that charge nothing (no allowance,
+//! controllers [factory, owner], version, deployment confirmed) → the multisig and distribution kinds published and
+//! paid for the same way → refusals that charge nothing (no allowance,
 //! maintenance, disabled service) → a factory failure refunded (fee less one ledger fee) →
 //! an upgrade of every fleet canister keeping every record → the ledger's books balance throughout.
 
@@ -84,6 +85,8 @@ pub fn run(ic: crate::ic::PocketIc, wasm: &FleetWasm, mut on_step: impl FnMut(&S
     ensure!(mine.items.iter().any(|c| c.id == token), "getMyContracts(alice) does not list {token}");
     done("paid deployment", format!("alice paid {paid} (fee {fee} + 2 ledger fees) for token {token}: controllers [factory, alice], version {version}, Active"));
 
+    done("other kinds", other_kinds(&fleet, wasm)?);
+
     refusals(&fleet, bob, fee)?;
     done(
         "refusals",
@@ -128,7 +131,7 @@ pub fn run(ic: crate::ic::PocketIc, wasm: &FleetWasm, mut on_step: impl FnMut(&S
         fleet.approve_backend(alice, fee + LEDGER_FEE as u128)?;
         fleet.call(fleet.backend, alice, "createToken", (token_args("AL2", alice),))?
     };
-    done("upgrade", format!("all 5 canisters upgraded in place: {audit_after} audit events, {invoices_after} invoices kept; a new deployment ({again}) works after"));
+    done("upgrade", format!("all 7 canisters upgraded in place: {audit_after} audit events, {invoices_after} invoices kept; a new deployment ({again}) works after"));
 
     let holders = [alice, bob, carol, fleet.backend, fleet.operator];
     let held: u128 = holders.iter().map(|&p| fleet.balance(p)).sum::<Result<u128>>()?;
@@ -139,6 +142,58 @@ pub fn run(ic: crate::ic::PocketIc, wasm: &FleetWasm, mut on_step: impl FnMut(&S
         format!("balances add up to the supply ({supply}); {} burned as ledger fees", supply_at_start - supply),
     );
     Ok(Rehearsal { steps })
+}
+
+/// The multisig and distribution kinds: each published into its factory, then one paid deployment of each (bob buys a
+/// 2-of-3 wallet, carol a vesting distribution), each charged exactly its fee and owned by [factory, buyer].
+fn other_kinds(fleet: &Fleet, wasm: &FleetWasm) -> Result<String> {
+    let (bob, carol) = (user("bob"), user("carol"));
+    let wallet_args = multisig_api::MultisigArgs {
+        name: "Rehearsal wallet".into(),
+        signers: vec![bob, carol, user("dave")],
+        threshold: 2,
+        default_expiry_seconds: None,
+    };
+    let now = fleet.ic.get_time().as_nanos_since_unix_epoch();
+    let day = 86_400_000_000_000u64;
+    let distribution_args = distribution_api::DistributionArgs {
+        name: "Rehearsal vesting".into(),
+        ledger: fleet.ledger,
+        schedule: distribution_api::Schedule::Vesting(distribution_api::VestingSchedule {
+            start_time: now + day,
+            cliff: 30 * day,
+            duration: 360 * day,
+            periods: 12,
+        }),
+        recipients: vec![(bob, Nat::from(1_000_000u32)), (carol, Nat::from(2_000_000u32))],
+    };
+    let mut lines = vec![];
+    for (service, factory, module, buyer) in [
+        ("multisig_factory", fleet.multisig_factory, &wasm.multisig, bob),
+        ("distribution_factory", fleet.distribution_factory, &wasm.distribution, carol),
+    ] {
+        let published = publish_version(fleet, factory, fleet.release, &token_version(module)?, module, "rehearsal")?;
+        let fee = fleet.service_fee(service)?;
+        fleet.approve_backend(buyer, fee + LEDGER_FEE as u128)?;
+        let before = fleet.balance(buyer)?;
+        let contract: Principal = if service == "multisig_factory" {
+            fleet.call(fleet.backend, buyer, "createMultisig", (wallet_args.clone(),))?
+        } else {
+            fleet.call(fleet.backend, buyer, "createDistribution", (distribution_args.clone(),))?
+        };
+        let paid = before - fleet.balance(buyer)?;
+        ensure!(
+            paid == fee + LEDGER_FEE as u128,
+            "{buyer} paid {paid} for a {service} contract, expected {fee} + 1 fee"
+        );
+        let mut controllers = fleet.ic.get_controllers(contract);
+        controllers.sort();
+        let mut expected = vec![factory, buyer];
+        expected.sort();
+        ensure!(controllers == expected, "controllers of {contract} are {controllers:?}, expected [factory, buyer]");
+        lines.push(format!("{service}: {} published, {contract} paid {paid}", published.version));
+    }
+    Ok(lines.join("; "))
 }
 
 fn refusals(fleet: &Fleet, bob: Principal, fee: u128) -> Result<()> {

@@ -38,6 +38,9 @@ pub struct FleetWasm {
     pub token_factory: Vec<u8>,
     pub multisig_factory: Vec<u8>,
     pub distribution_factory: Vec<u8>,
+    /// The contract kinds the rehearsal publishes besides the token.
+    pub multisig: Vec<u8>,
+    pub distribution: Vec<u8>,
 }
 
 impl FleetWasm {
@@ -52,6 +55,8 @@ impl FleetWasm {
             token_factory: load("token_factory"),
             multisig_factory: load("multisig_factory"),
             distribution_factory: load("distribution_factory"),
+            multisig: load("multisig"),
+            distribution: load("distribution"),
         }
     }
 }
@@ -71,6 +76,8 @@ impl FleetWasm {
             token_factory: load("token_factory")?,
             multisig_factory: load("multisig_factory")?,
             distribution_factory: load("distribution_factory")?,
+            multisig: load("multisig")?,
+            distribution: load("distribution")?,
         })
     }
 }
