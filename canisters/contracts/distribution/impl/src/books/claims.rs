@@ -6,7 +6,6 @@
 use super::{require_owner, schedule, Distribution, RecipientRecord, Status, TransferRecord};
 use crate::books::records::transfer_memo;
 use candid::{Nat, Principal};
-use contract_runtime::storable::Candid;
 use distribution_api::{Account, TransferPurpose, TransferState};
 use fleet_api::FleetError;
 use ic_stable_structures::Memory;
@@ -124,7 +123,7 @@ impl<M: Memory> Distribution<M> {
             attempts: 0,
             last_error: None,
         };
-        self.transfers.insert(id, Candid(record));
+        self.transfers.insert(id, record);
         self.pending.insert(id, ());
         id
     }
@@ -153,7 +152,7 @@ impl<M: Memory> Distribution<M> {
             memo: Some(Memo(record.memo.clone())),
             created_at_time: Some(record.created_at_time),
         };
-        self.transfers.insert(id, Candid(record));
+        self.transfers.insert(id, record);
         self.sending.insert(id);
         Some((self.config().ledger, arg))
     }
@@ -212,7 +211,7 @@ impl<M: Memory> Distribution<M> {
         if matches!(verdict, SendVerdict::Executed { .. }) {
             self.complete_if_done(now);
         }
-        self.transfers.insert(id, Candid(record.clone()));
+        self.transfers.insert(id, record.clone());
         Some((record, verdict))
     }
 

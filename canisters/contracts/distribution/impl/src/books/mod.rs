@@ -7,6 +7,7 @@
 //! pending_total` holds after every operation once the distribution is funded; `surplus` is the difference.
 
 mod claims;
+mod codec;
 mod funding;
 mod records;
 pub mod schedule;
@@ -27,10 +28,10 @@ use std::collections::BTreeSet;
 
 pub struct Distribution<M: Memory> {
     config: StableCell<Candid<Config>, M>,
-    books: StableCell<Candid<Books>, M>,
+    books: StableCell<Books, M>,
     recipients: StableBTreeMap<Principal, RecipientRecord, M>,
     order: StableVec<Principal, M>,
-    transfers: StableBTreeMap<u64, Candid<TransferRecord>, M>,
+    transfers: StableBTreeMap<u64, TransferRecord, M>,
     pending: StableBTreeMap<u64, (), M>,
     /// Transfers with a send awaiting its reply in this execution of the code (heap only: an upgrade drops the
     /// replies with the futures, so after it nothing is being sent).
@@ -42,7 +43,7 @@ impl<M: Memory> Distribution<M> {
     pub fn open(memory: impl Fn(u8) -> M) -> Self {
         Self {
             config: StableCell::init(memory(memory::CONFIG), Candid(Config::default())),
-            books: StableCell::init(memory(memory::BOOKS), Candid(Books::default())),
+            books: StableCell::init(memory(memory::BOOKS), Books::default()),
             recipients: StableBTreeMap::init(memory(memory::RECIPIENTS)),
             order: StableVec::init(memory(memory::RECIPIENT_ORDER)),
             transfers: StableBTreeMap::init(memory(memory::TRANSFERS)),
@@ -68,11 +69,11 @@ impl<M: Memory> Distribution<M> {
     }
 
     pub fn books(&self) -> &Books {
-        &self.books.get().0
+        self.books.get()
     }
 
     fn set_books(&mut self, books: Books) {
-        self.books.set(Candid(books));
+        self.books.set(books);
     }
 
     fn periods(&self) -> u32 {
@@ -238,13 +239,13 @@ impl<M: Memory> Distribution<M> {
         let first = total.saturating_sub(page.offset);
         let last = first.saturating_sub(page.effective_limit() as u64);
         let items: Vec<TransferInfo> =
-            (last..first).rev().filter_map(|id| self.transfers.get(&id)).map(|t| t.0.info()).collect();
+            (last..first).rev().filter_map(|id| self.transfers.get(&id)).map(|t| t.info()).collect();
         let end = page.offset.saturating_add(items.len() as u64);
         Page { next_offset: (end < total && !items.is_empty()).then_some(end), items, total }
     }
 
     pub fn transfer(&self, id: u64) -> Option<TransferRecord> {
-        self.transfers.get(&id).map(|t| t.0)
+        self.transfers.get(&id)
     }
 
     pub fn info(&self, now: u64) -> DistributionInfo {

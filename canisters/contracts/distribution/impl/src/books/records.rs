@@ -26,7 +26,7 @@ impl Default for Config {
 /// `held >= owed + transfer_fee * reserved_claims + pending_total` once funded, where `owed` is the sum over recipients
 /// of (cap - claimed), the cap being the allocation (after a cancel: what had vested), and `reserved_claims` the sum of
 /// each recipient's fees still set aside.
-#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Books {
     pub status: Status,
     /// The ledger fee fixed at funding (`None` before the first `checkFunding`: the last fee read in Created).
@@ -56,7 +56,7 @@ pub struct Books {
     pub cancel_periods: Option<u32>,
 }
 
-#[derive(CandidType, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Status {
     #[default]
     Created,
@@ -118,7 +118,7 @@ impl Storable for RecipientRecord {
 }
 
 /// An outgoing transfer: the exact arguments sent (a re-send is identical) and what became of it.
-#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TransferRecord {
     pub id: u64,
     pub purpose: TransferPurpose,

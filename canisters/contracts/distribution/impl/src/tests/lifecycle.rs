@@ -141,3 +141,21 @@ fn tokens_sent_after_funding_join_the_surplus_at_the_next_exact_check() {
     w.claim(user(1)).expect("claims");
     w.assert_invariants();
 }
+
+#[test]
+fn stable_bytes_per_recipient() {
+    use ic_stable_structures::Memory;
+    let w = World::new(|_| Schedule::Airdrop, &[]);
+    let per = MAX_RECIPIENTS_PER_BATCH as u32;
+    for b in 0..(MAX_RECIPIENTS as u32 / per) {
+        w.d(|d| d.add_recipients(owner(), owner(), &batch(1 + b * per, per, 3))).expect("adds");
+    }
+    let bytes = |id: u8| w.memories[usize::from(id)].size() * 65_536;
+    let (map, order) = (bytes(crate::memory::RECIPIENTS), bytes(crate::memory::RECIPIENT_ORDER));
+    let per_recipient = (map + order) / MAX_RECIPIENTS as u64;
+    println!(
+        "stable bytes at {MAX_RECIPIENTS} recipients: map {map}, order {order}: {per_recipient} bytes per recipient \
+         (64 KiB pages)"
+    );
+    assert!(per_recipient <= 300, "{per_recipient} bytes per recipient");
+}
