@@ -47,7 +47,7 @@ fn a_lost_reply_of_an_executed_transfer_is_resent_identically_and_paid_once() {
     assert_eq!(state_of(&w, 0), TransferState::Pending);
     w.assert_invariants();
     assert!(!w.resend(), "the re-send is deduplicated and settles it");
-    assert!(matches!(state_of(&w, 0), TransferState::Executed { block_index } if block_index == Nat::from(1u8)));
+    assert!(matches!(state_of(&w, 0), TransferState::Executed { block_index } if block_index == 1u8));
     assert_eq!(w.paid_to(user(1)), 1_000);
     w.assert_invariants();
 }
