@@ -78,18 +78,35 @@ fn a_paid_multisig_is_deployed_for_its_owner_and_found_by_its_signers() {
 }
 
 #[test]
-fn a_multisig_factory_that_refuses_after_the_payment_refunds_it() {
-    let (fleet, factory) = fleet_with("multisig", |f| f.multisig_factory);
-    let alice = user("alice");
-    let fee = fleet.service_fee("multisig_factory").unwrap();
-    fleet.admin_call(factory, "removeFromWhitelist", (fleet.backend,)).unwrap();
-    fleet.approve_backend(alice, fee + LEDGER_FEE as u128).unwrap();
-    let before = fleet.balance(alice).unwrap();
-    let refused: Result<Principal, CallError> = fleet.call(fleet.backend, alice, "createMultisig", (wallet_args(),));
-    assert!(matches!(refused, Err(CallError::Fleet { error: FleetError::Unauthorized(_), .. })), "{refused:?}");
-    settle(&fleet);
-    // Charged fee + ledger fee, refunded fee - ledger fee: two ledger fees lost, nothing else.
-    assert_eq!(before - fleet.balance(alice).unwrap(), 2 * LEDGER_FEE as u128);
+fn a_factory_that_refuses_after_the_payment_refunds_it_for_either_kind() {
+    for kind in ["multisig", "distribution"] {
+        let factory_of: fn(&Fleet) -> Principal =
+            if kind == "multisig" { |f| f.multisig_factory } else { |f| f.distribution_factory };
+        let (fleet, factory) = fleet_with(kind, factory_of);
+        let alice = user("alice");
+        let fee = fleet.service_fee(&format!("{kind}_factory")).unwrap();
+        fleet.admin_call(factory, "removeFromWhitelist", (fleet.backend,)).unwrap();
+        fleet.approve_backend(alice, fee + LEDGER_FEE as u128).unwrap();
+        let before = fleet.balance(alice).unwrap();
+        let refused: Result<Principal, CallError> = if kind == "multisig" {
+            fleet.call(fleet.backend, alice, "createMultisig", (wallet_args(),))
+        } else {
+            let args = DistributionArgs {
+                name: "Refused".into(),
+                ledger: fleet.ledger,
+                schedule: Schedule::Airdrop,
+                recipients: vec![(user("r1"), Nat::from(5u8))],
+            };
+            fleet.call(fleet.backend, alice, "createDistribution", (args,))
+        };
+        assert!(
+            matches!(refused, Err(CallError::Fleet { error: FleetError::Unauthorized(_), .. })),
+            "{kind}: {refused:?}"
+        );
+        settle(&fleet);
+        // Charged fee + ledger fee, refunded fee - ledger fee: two ledger fees lost, nothing else.
+        assert_eq!(before - fleet.balance(alice).unwrap(), 2 * LEDGER_FEE as u128, "{kind}");
+    }
 }
 
 #[test]
