@@ -8,9 +8,12 @@ use distribution_api::{
     AddRecipientsReport, DistributionArgs, DistributionInfo, DistributionInit, DistributionStatus, FundingReport,
     RecipientInfo, Schedule, TransferInfo, TransferState, VestingSchedule,
 };
+#[cfg(not(feature = "pocket-ic"))]
 use emulator::state::SubnetConfig;
 use fleet_api::{ContractInit, ContractUpgrade, FleetError, Page, PageRequest};
-use fleet_tests::ic::{self, CanisterSettings, PocketIc, PocketIcBuilder};
+#[cfg(not(feature = "pocket-ic"))]
+use fleet_tests::ic::PocketIcBuilder;
+use fleet_tests::ic::{self, CanisterSettings, PocketIc};
 use fleet_tests::wasm::canister_wasm;
 use std::time::Duration;
 use token_api::{Account, TokenArgs, TokenInit, TransferArg, TransferError};
@@ -386,6 +389,7 @@ fn anonymous_and_oversized_ingress_is_refused_before_it_runs() {
     assert_eq!(env.info(), before);
 }
 
+#[cfg(not(feature = "pocket-ic"))]
 impl Env {
     /// Runs `method` one message execution at a time; returns the instructions of its first message and of all
     /// its messages on the distribution (the update up to its transfer, the ledger's reply), and the reply.
@@ -410,6 +414,8 @@ impl Env {
     }
 }
 
+// Instruction counts and the one-execution-per-round subnet are the emulator's.
+#[cfg(not(feature = "pocket-ic"))]
 #[test]
 fn benchmark_ten_thousand_recipients() {
     let pic = PocketIcBuilder::new()
