@@ -229,7 +229,4 @@ pub const INGRESS: &[IngressRule] = &[
     IngressRule::signed("withdrawFees", SMALL_ARG),
 ];
 
-#[ic_cdk::inspect_message]
-fn inspect_message() {
-    ic_env::accept_ingress_if_allowed(INGRESS);
-}
+fleet_api::ingress_filter!(INGRESS);

@@ -2,7 +2,7 @@
 //! `factory_canister!`, which a factory crate expands to get every endpoint with its kind's argument type.
 
 use candid::Principal;
-use fleet_api::ingress::{check_ingress, IngressRule, CHUNK_ARG, MEDIUM_ARG, SMALL_ARG};
+use fleet_api::ingress::{IngressRule, CHUNK_ARG, MEDIUM_ARG, SMALL_ARG};
 use fleet_api::{ContractInfo, DeployOptions, FleetError, Page, PageRequest, ServiceHealth, SetupStatus};
 use ic_stable_structures::DefaultMemoryImpl;
 use std::cell::RefCell;
@@ -89,15 +89,6 @@ pub const INGRESS: &[IngressRule] = &[
     IngressRule::signed("notifyVisibilityChanged", SMALL_ARG),
     IngressRule::signed("clearPendingDeployment", SMALL_ARG),
 ];
-
-/// The `canister_inspect_message` hook: accepts an ingress message only if `INGRESS` allows it (anonymous callers
-/// and oversized arguments are refused before they cost the factory anything).
-pub fn inspect_message() {
-    let method = ic_cdk::api::msg_method_name();
-    if check_ingress(INGRESS, &method, ic_cdk::api::msg_caller(), ic0::msg_arg_data_size()).is_ok() {
-        ic_cdk::api::accept_message();
-    }
-}
 
 fn open<K: ContractKindSpec>(args: Option<FactoryInitArgs>) {
     let mut factory = Factory::open(DefaultMemoryImpl::default(), K::KIND);
@@ -315,10 +306,8 @@ macro_rules! factory_canister {
                 c::post_upgrade::<$spec>(args)
             }
 
-            #[ic_cdk::inspect_message]
-            fn inspect_message() {
-                c::inspect_message()
-            }
+            // Anonymous callers and oversized arguments are refused before they cost the factory anything.
+            ::fleet_api::ingress_filter!(c::INGRESS);
 
             #[ic_cdk::update(name = "createContract")]
             async fn create_contract(

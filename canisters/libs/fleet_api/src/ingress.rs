@@ -83,6 +83,27 @@ pub fn check_ingress(
     Ok(())
 }
 
+/// Defines a canister's `canister_inspect_message` hook from its table: the message is accepted only when `$rules`
+/// allow its method, caller and argument size; otherwise the hook traps with the reason, which the IC hands back to
+/// the sender, and the message is never executed or charged to the canister. The argument is read to learn its size:
+/// at most the IC's ingress limit (2 MiB), far below inspect_message's instruction budget (200 M).
+///
+/// Expands to code using `ic_cdk`, which every canister crate depends on (this crate does not).
+#[macro_export]
+macro_rules! ingress_filter {
+    ($rules:expr) => {
+        #[::ic_cdk::inspect_message]
+        fn inspect_message() {
+            let method = ::ic_cdk::api::msg_method_name();
+            let size = ::ic_cdk::api::msg_arg_data().len();
+            match $crate::ingress::check_ingress($rules, &method, ::ic_cdk::api::msg_caller(), size) {
+                Ok(()) => ::ic_cdk::api::accept_message(),
+                Err(refusal) => ::ic_cdk::trap(format!("ingress refused: {refusal}")),
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,11 +11,8 @@
 #[macro_export]
 macro_rules! storage_service_endpoints {
     ($state:ident, $ingress:expr) => {
-        /// Ingress filter: anonymous callers and oversized arguments never reach (or cost) an update.
-        #[::ic_cdk::inspect_message]
-        fn inspect_message() {
-            $crate::ic_env::accept_ingress_if_allowed($ingress)
-        }
+        // Ingress filter: anonymous callers and oversized arguments never reach (or cost) an update.
+        ::fleet_api::ingress_filter!($ingress);
 
         /// Admins only: adds a writer canister (the backend) to the whitelist.
         #[::ic_cdk::update(name = "setupWhitelist")]

@@ -3,7 +3,6 @@
 
 use crate::Caller;
 use candid::{Nat, Principal};
-use fleet_api::ingress::{check_ingress, IngressRule};
 
 /// The caller of the current message, with whether it controls this canister.
 pub fn caller() -> Caller {
@@ -31,18 +30,6 @@ pub fn memory_bytes() -> u64 {
     #[cfg(not(target_arch = "wasm32"))]
     let heap = 0;
     heap + ic_cdk::api::stable_size() * WASM_PAGE
-}
-
-/// The body of a canister's `#[inspect_message]` hook: accepts the ingress message only when `rules` allow its
-/// method, caller and argument size (see [`fleet_api::ingress`]); otherwise traps with the reason, which the IC hands
-/// back to the sender, and the message is never executed or charged to the canister. The argument is read to learn
-/// its size: at most the IC's ingress limit (2 MiB), far below inspect_message's instruction budget.
-pub fn accept_ingress_if_allowed(rules: &[IngressRule]) {
-    let method = ic_cdk::api::msg_method_name();
-    match check_ingress(rules, &method, ic_cdk::api::msg_caller(), ic_cdk::api::msg_arg_data().len()) {
-        Ok(()) => ic_cdk::api::accept_message(),
-        Err(refusal) => ic_cdk::trap(format!("ingress refused: {refusal}")),
-    }
 }
 
 /// What a health report needs from the IC, read once by the endpoint and handed to the logic.

@@ -2,7 +2,7 @@
 //! charged to the canister or decoded (see `fleet_api::ingress`). Every update is the owner's or a recipient's, and
 //! the anonymous principal is neither. Each endpoint's own checks stay the authorization.
 
-use fleet_api::ingress::{check_ingress, IngressRule, SMALL_ARG};
+use fleet_api::ingress::{IngressRule, SMALL_ARG};
 
 /// A batch of `addRecipients`: 1,000 principals (up to 29 bytes) with amounts, plus candid framing.
 pub const RECIPIENT_BATCH_ARG: usize = 64 * 1024;
@@ -16,22 +16,13 @@ pub const INGRESS: &[IngressRule] = &[
     IngressRule::signed("withdrawSurplus", SMALL_ARG),
 ];
 
-/// Accepts the message only when [`INGRESS`] allows its method, caller and argument size; otherwise traps with the
-/// reason, which the IC hands back to the sender (nothing is executed or charged).
-#[ic_cdk::inspect_message]
-fn inspect_message() {
-    let method = ic_cdk::api::msg_method_name();
-    match check_ingress(INGRESS, &method, ic_cdk::api::msg_caller(), ic_cdk::api::msg_arg_data().len()) {
-        Ok(()) => ic_cdk::api::accept_message(),
-        Err(refusal) => ic_cdk::trap(format!("ingress refused: {refusal}")),
-    }
-}
+fleet_api::ingress_filter!(INGRESS);
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use candid::{Encode, Nat, Principal};
-    use fleet_api::ingress::IngressRefusal;
+    use fleet_api::ingress::{check_ingress, IngressRefusal};
 
     #[test]
     fn the_ingress_table_lists_exactly_the_update_methods_of_distribution_did() {

@@ -3,7 +3,7 @@
 //! signer. Arguments are small except a proposal's canister call (up to 64 KiB of candid argument). Each endpoint's
 //! own checks stay the authorization.
 
-use fleet_api::ingress::{check_ingress, IngressRule, SMALL_ARG};
+use fleet_api::ingress::{IngressRule, SMALL_ARG};
 
 /// A proposal: its action (at most `MAX_CALL_ARG_BYTES` of call argument), summary and candid framing.
 pub const PROPOSAL_ARG: usize = multisig_api::MAX_CALL_ARG_BYTES + SMALL_ARG;
@@ -17,16 +17,7 @@ pub const INGRESS: &[IngressRule] = &[
     IngressRule::signed("refreshBalance", SMALL_ARG),
 ];
 
-/// Accepts the message only when [`INGRESS`] allows its method, caller and argument size; otherwise traps with the
-/// reason, which the IC hands back to the sender (nothing is executed or charged).
-#[ic_cdk::inspect_message]
-fn inspect_message() {
-    let method = ic_cdk::api::msg_method_name();
-    match check_ingress(INGRESS, &method, ic_cdk::api::msg_caller(), ic_cdk::api::msg_arg_data().len()) {
-        Ok(()) => ic_cdk::api::accept_message(),
-        Err(refusal) => ic_cdk::trap(format!("ingress refused: {refusal}")),
-    }
-}
+fleet_api::ingress_filter!(INGRESS);
 
 #[cfg(test)]
 mod tests {

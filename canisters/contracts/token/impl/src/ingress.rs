@@ -3,7 +3,7 @@
 //! needs a signed caller: the anonymous principal holds nothing it could sign for. Inter-canister calls (a backend's
 //! `icrc2_transfer_from`) never pass through this filter, and each endpoint's own checks stay the authorization.
 
-use fleet_api::ingress::{check_ingress, IngressRule, SMALL_ARG};
+use fleet_api::ingress::{IngressRule, SMALL_ARG};
 
 /// Every update method of `token.did`. Arguments are a few accounts, amounts and a memo of at most 256 bytes.
 pub const INGRESS: &[IngressRule] = &[
@@ -12,16 +12,7 @@ pub const INGRESS: &[IngressRule] = &[
     IngressRule::signed("icrc2_transfer_from", SMALL_ARG),
 ];
 
-/// Accepts the message only when [`INGRESS`] allows its method, caller and argument size; otherwise traps with the
-/// reason, which the IC hands back to the sender (nothing is executed or charged).
-#[ic_cdk::inspect_message]
-fn inspect_message() {
-    let method = ic_cdk::api::msg_method_name();
-    match check_ingress(INGRESS, &method, ic_cdk::api::msg_caller(), ic_cdk::api::msg_arg_data().len()) {
-        Ok(()) => ic_cdk::api::accept_message(),
-        Err(refusal) => ic_cdk::trap(format!("ingress refused: {refusal}")),
-    }
-}
+fleet_api::ingress_filter!(INGRESS);
 
 #[cfg(test)]
 mod tests {
