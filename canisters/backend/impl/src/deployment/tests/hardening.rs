@@ -266,6 +266,8 @@ fn a_withdrawal_of_unknown_outcome_is_resent_identically_and_moves_money_once() 
     // A second withdrawal waits for the first.
     assert!(matches!(withdraw(&fleet, &controller(), 1), Err(FleetError::InvalidState(_))));
     fleet.settle();
+    let stranger = fleet.state.borrow().withdrawals_newest_first(&Caller::user(alice()), 10);
+    assert!(matches!(stranger, Err(FleetError::Unauthorized(_))), "getWithdrawals is for admins");
     let withdrawals = fleet.state.borrow().withdrawals_newest_first(&controller(), 10).unwrap();
     assert!(matches!(withdrawals[0].status, WithdrawalStatus::Done { .. }), "{withdrawals:?}");
     assert_eq!(fleet.balance(p(40)), FEE / 2);
