@@ -180,7 +180,7 @@ pub struct TransferInfo {
     pub state: TransferState,
 }
 
-pub const MAX_NAME_CHARS: usize = 64;
+pub const MAX_NAME_CHARS: usize = fleet_api::label::MAX_LABEL_CHARS;
 /// The most recipients a distribution may have.
 pub const MAX_RECIPIENTS: usize = 10_000;
 /// The most recipients in the init argument and in one `addRecipients` call: each call stays well inside one

@@ -2,10 +2,7 @@
 //! it takes a canister for the deployment; the contract runs it again in `init` and refuses the install on error,
 //! and runs [`validate_batch`] on every `addRecipients`. Every message names the field and says what is wrong.
 
-use crate::{
-    DistributionArgs, DistributionInit, Schedule, VestingSchedule, MAX_NAME_CHARS, MAX_PERIODS,
-    MAX_RECIPIENTS_PER_BATCH,
-};
+use crate::{DistributionArgs, DistributionInit, Schedule, VestingSchedule, MAX_PERIODS, MAX_RECIPIENTS_PER_BATCH};
 use candid::{Nat, Principal};
 use fleet_api::FleetError;
 use num_traits::ToPrimitive;
@@ -18,7 +15,7 @@ pub fn amount_u128(amount: &Nat) -> Option<u128> {
 
 /// Checks the distribution's own arguments.
 pub fn validate(args: &DistributionArgs) -> Result<(), FleetError> {
-    validate_name(&args.name)?;
+    fleet_api::label::validate_label("name", &args.name)?;
     if args.ledger == Principal::anonymous() || args.ledger == Principal::management_canister() {
         return Err(invalid(format!("ledger: {} is not a canister that can hold a ledger", args.ledger)));
     }
@@ -92,23 +89,6 @@ pub fn validate_batch(field: &str, recipients: &[(Principal, Nat)]) -> Result<u1
             .ok_or_else(|| invalid(format!("{field}: the total exceeds 2^128 - 1 at entry {i}")))?;
     }
     Ok(total)
-}
-
-fn validate_name(name: &str) -> Result<(), FleetError> {
-    if name.trim().is_empty() {
-        return Err(invalid("name: empty"));
-    }
-    if name.trim() != name {
-        return Err(invalid(format!("name: `{name}` starts or ends with whitespace")));
-    }
-    let chars = name.chars().count();
-    if chars > MAX_NAME_CHARS {
-        return Err(invalid(format!("name: {chars} characters, at most {MAX_NAME_CHARS} are allowed")));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(invalid("name: contains control characters"));
-    }
-    Ok(())
 }
 
 fn invalid(message: impl Into<String>) -> FleetError {

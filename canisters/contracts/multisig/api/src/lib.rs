@@ -228,7 +228,7 @@ pub struct KnownBalance {
 
 pub type ProposalResult = Result<Proposal, fleet_api::FleetError>;
 
-pub const MAX_NAME_CHARS: usize = 64;
+pub const MAX_NAME_CHARS: usize = fleet_api::label::MAX_LABEL_CHARS;
 pub const MAX_SIGNERS: usize = 50;
 pub const MIN_EXPIRY_SECONDS: u64 = 60;
 pub const MAX_EXPIRY_SECONDS: u64 = 90 * 24 * 60 * 60;

@@ -2,14 +2,14 @@
 //! deployment; the contract runs [`validate_init`] again in `init` and refuses the install on error. Every message
 //! names the field and says what is wrong.
 
-use crate::{MultisigArgs, MultisigInit, MAX_EXPIRY_SECONDS, MAX_NAME_CHARS, MAX_SIGNERS, MIN_EXPIRY_SECONDS};
+use crate::{MultisigArgs, MultisigInit, MAX_EXPIRY_SECONDS, MAX_SIGNERS, MIN_EXPIRY_SECONDS};
 use candid::Principal;
 use fleet_api::FleetError;
 use std::collections::BTreeSet;
 
 /// Checks the wallet's own arguments.
 pub fn validate(args: &MultisigArgs) -> Result<(), FleetError> {
-    validate_name(&args.name)?;
+    fleet_api::label::validate_label("name", &args.name)?;
     validate_signers(&args.signers, args.threshold)?;
     if let Some(seconds) = args.default_expiry_seconds {
         if !(MIN_EXPIRY_SECONDS..=MAX_EXPIRY_SECONDS).contains(&seconds) {
@@ -55,23 +55,6 @@ pub fn validate_signers(signers: &[Principal], threshold: u32) -> Result<(), Fle
     }
     if threshold as usize > signers.len() {
         return Err(invalid(format!("threshold: {threshold} is more than the {} signers", signers.len())));
-    }
-    Ok(())
-}
-
-fn validate_name(name: &str) -> Result<(), FleetError> {
-    if name.trim().is_empty() {
-        return Err(invalid("name: empty"));
-    }
-    if name.trim() != name {
-        return Err(invalid(format!("name: `{name}` starts or ends with whitespace")));
-    }
-    let chars = name.chars().count();
-    if chars > MAX_NAME_CHARS {
-        return Err(invalid(format!("name: {chars} characters, at most {MAX_NAME_CHARS} are allowed")));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(invalid("name: contains control characters"));
     }
     Ok(())
 }

@@ -52,7 +52,7 @@ pub struct StandardRecord {
     pub url: String,
 }
 
-pub const MAX_NAME_CHARS: usize = 64;
+pub const MAX_NAME_CHARS: usize = fleet_api::label::MAX_LABEL_CHARS;
 pub const MAX_SYMBOL_CHARS: usize = 12;
 pub const MAX_DECIMALS: u8 = 18;
 pub const MAX_LOGO_BYTES: usize = 32 * 1024;

@@ -4,7 +4,7 @@
 
 use crate::{
     TokenArgs, TokenInit, DEFAULT_MAX_MEMO_LENGTH, MAX_DECIMALS, MAX_INITIAL_BALANCES, MAX_LOGO_BYTES, MAX_MEMO_LENGTH,
-    MAX_NAME_CHARS, MAX_SYMBOL_CHARS,
+    MAX_SYMBOL_CHARS,
 };
 use candid::{Nat, Principal};
 use fleet_api::FleetError;
@@ -19,7 +19,7 @@ pub fn amount_u128(amount: &Nat) -> Option<u128> {
 
 /// Checks the token's own arguments.
 pub fn validate(args: &TokenArgs) -> Result<(), FleetError> {
-    validate_name(&args.name)?;
+    fleet_api::label::validate_label("name", &args.name)?;
     validate_symbol(&args.symbol)?;
     if args.decimals > MAX_DECIMALS {
         return Err(invalid(format!("decimals: {} is more than the maximum of {MAX_DECIMALS}", args.decimals)));
@@ -63,23 +63,6 @@ pub fn validate_init(init: &TokenInit) -> Result<(), FleetError> {
     validate(&init.args)?;
     let minting = init.args.minting_account.unwrap_or(Account { owner: init.owner, subaccount: None });
     validate_initial_balances(&init.args, Some(&minting))
-}
-
-fn validate_name(name: &str) -> Result<(), FleetError> {
-    if name.trim().is_empty() {
-        return Err(invalid("name: empty"));
-    }
-    if name.trim() != name {
-        return Err(invalid(format!("name: `{name}` starts or ends with whitespace")));
-    }
-    let chars = name.chars().count();
-    if chars > MAX_NAME_CHARS {
-        return Err(invalid(format!("name: {chars} characters, at most {MAX_NAME_CHARS} are allowed")));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(invalid("name: contains control characters"));
-    }
-    Ok(())
 }
 
 fn validate_symbol(symbol: &str) -> Result<(), FleetError> {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::{DEFAULT_EXPIRY_SECONDS, MAX_SIGNERS};
+use crate::{DEFAULT_EXPIRY_SECONDS, MAX_NAME_CHARS, MAX_SIGNERS};
 use candid::{Decode, Encode};
 use fleet_api::ContractInit;
 

@@ -1,5 +1,5 @@
 use super::*;
-use crate::{TransferArg, MAX_INITIAL_BALANCES};
+use crate::{TransferArg, MAX_INITIAL_BALANCES, MAX_NAME_CHARS};
 use candid::{CandidType, Decode, Encode};
 use fleet_api::ContractInit;
 
