@@ -27,6 +27,13 @@ fn init(arg: TokenInit) {
 
 #[post_upgrade(decode_with = "contract_runtime::runtime::decode_upgrade_arg")]
 fn post_upgrade(arg: Option<ContractUpgrade>) {
+    // Only in the upgrade rehearsal's "bad release" (`tests/fixtures/token_variants`, never released): a post_upgrade
+    // that fails on some contracts' state, the way a release with a broken migration does, so that the factory's
+    // rollback from the pre-upgrade snapshot is proven on real token state.
+    #[cfg(feature = "rehearsal-faulty-upgrade")]
+    if state::read(|ledger| ledger.allowance_entries()) > 0 {
+        ic_cdk::trap("token upgrade refused: this release cannot migrate ledgers that hold allowances");
+    }
     if let Err(e) = runtime::upgrade(&SPEC, arg.as_ref(), MIGRATIONS, &mut ()) {
         ic_cdk::trap(format!("token upgrade refused: {e}"));
     }
