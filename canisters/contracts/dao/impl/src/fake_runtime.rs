@@ -1,0 +1,230 @@
+//! A scripted [`Runtime`] for native tests: an in-memory ICRC-1/ICRC-2 ledger with the real ledger's deduplication
+//! (same caller and arguments within 24 hours → `Duplicate`), faults injected per call, and the factory reports it
+//! receives.
+
+use crate::runtime::{CallFailure, CallResult, Runtime};
+use candid::{Nat, Principal};
+use fleet_api::FleetError;
+use icrc_ledger_types::icrc1::account::Account;
+use icrc_ledger_types::icrc1::transfer::{TransferArg, TransferError};
+use icrc_ledger_types::icrc2::transfer_from::{TransferFromArgs, TransferFromError};
+use num_traits::ToPrimitive;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, VecDeque};
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+pub const WINDOW_NANOS: u64 = 24 * 60 * 60 * 1_000_000_000;
+
+/// What the next ledger call does instead of answering normally.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Not delivered: nothing executes.
+    NotDelivered,
+    /// Executes, but the answer is lost (the DAO sees `Unknown`).
+    ExecuteThenLoseAnswer,
+}
+
+#[derive(Default)]
+pub struct FakeLedger {
+    pub fee: u128,
+    pub balances: BTreeMap<Account, u128>,
+    /// (owner, spender) → allowance.
+    pub allowances: BTreeMap<(Account, Account), u128>,
+    /// Every block: (from, to, amount), in order.
+    pub blocks: Vec<(Account, Account, u128)>,
+    dedup: BTreeMap<String, u64>,
+}
+
+impl FakeLedger {
+    fn dedup_check(&self, key: &str, created_at_time: Option<u64>, now: u64) -> Result<(), Option<u64>> {
+        let Some(at) = created_at_time else { return Ok(()) };
+        if at.saturating_add(WINDOW_NANOS) < now {
+            return Err(None);
+        }
+        match self.dedup.get(key) {
+            Some(block) => Err(Some(*block)),
+            None => Ok(()),
+        }
+    }
+
+    fn move_tokens(&mut self, from: Account, to: Account, amount: u128, key: String, dedup: bool) -> u64 {
+        *self.balances.entry(from).or_default() -= amount + self.fee;
+        *self.balances.entry(to).or_default() += amount;
+        self.blocks.push((from, to, amount));
+        let block = self.blocks.len() as u64 - 1;
+        if dedup {
+            self.dedup.insert(key, block);
+        }
+        block
+    }
+
+    fn transfer(&mut self, from: Account, arg: &TransferArg, now: u64) -> Result<Nat, TransferError> {
+        let key = format!("transfer {from} {arg:?}");
+        match self.dedup_check(&key, arg.created_at_time, now) {
+            Err(None) => return Err(TransferError::TooOld),
+            Err(Some(block)) => return Err(TransferError::Duplicate { duplicate_of: Nat::from(block) }),
+            Ok(()) => {}
+        }
+        if arg.fee.as_ref().is_some_and(|fee| fee.0 != self.fee.into()) {
+            return Err(TransferError::BadFee { expected_fee: Nat::from(self.fee) });
+        }
+        let amount = arg.amount.0.to_u128().unwrap_or(u128::MAX);
+        let balance = self.balance(from);
+        if balance < amount.saturating_add(self.fee) {
+            return Err(TransferError::InsufficientFunds { balance: Nat::from(balance) });
+        }
+        Ok(Nat::from(self.move_tokens(from, arg.to, amount, key, arg.created_at_time.is_some())))
+    }
+
+    fn transfer_from(&mut self, spender: Account, arg: &TransferFromArgs, now: u64) -> Result<Nat, TransferFromError> {
+        let key = format!("transfer_from {spender} {arg:?}");
+        match self.dedup_check(&key, arg.created_at_time, now) {
+            Err(None) => return Err(TransferFromError::TooOld),
+            Err(Some(block)) => return Err(TransferFromError::Duplicate { duplicate_of: Nat::from(block) }),
+            Ok(()) => {}
+        }
+        let amount = arg.amount.0.to_u128().unwrap_or(u128::MAX);
+        let needed = amount.saturating_add(self.fee);
+        let allowance = self.allowances.get(&(arg.from, spender)).copied().unwrap_or(0);
+        if allowance < needed {
+            return Err(TransferFromError::InsufficientAllowance { allowance: Nat::from(allowance) });
+        }
+        let balance = self.balance(arg.from);
+        if balance < needed {
+            return Err(TransferFromError::InsufficientFunds { balance: Nat::from(balance) });
+        }
+        self.allowances.insert((arg.from, spender), allowance - needed);
+        Ok(Nat::from(self.move_tokens(arg.from, arg.to, amount, key, arg.created_at_time.is_some())))
+    }
+
+    pub fn balance(&self, account: Account) -> u128 {
+        self.balances.get(&account).copied().unwrap_or(0)
+    }
+}
+
+pub struct FakeRuntime {
+    pub now: Cell<u64>,
+    pub self_id: Principal,
+    pub owner: Principal,
+    pub ledger_id: Principal,
+    pub ledger: RefCell<FakeLedger>,
+    pub faults: RefCell<VecDeque<Fault>>,
+    pub sent_transfers: RefCell<Vec<TransferArg>>,
+    pub sent_transfers_from: RefCell<Vec<TransferFromArgs>>,
+    /// The next this many factory calls are refused.
+    pub factory_refusals: Cell<u32>,
+    pub reported_participants: RefCell<Vec<Vec<Principal>>>,
+    pub reported_statuses: RefCell<Vec<String>>,
+}
+
+impl FakeRuntime {
+    pub fn new(now: u64, self_id: Principal, owner: Principal, ledger_id: Principal, fee: u128) -> Self {
+        Self {
+            now: Cell::new(now),
+            self_id,
+            owner,
+            ledger_id,
+            ledger: RefCell::new(FakeLedger { fee, ..FakeLedger::default() }),
+            faults: RefCell::default(),
+            sent_transfers: RefCell::default(),
+            sent_transfers_from: RefCell::default(),
+            factory_refusals: Cell::new(0),
+            reported_participants: RefCell::default(),
+            reported_statuses: RefCell::default(),
+        }
+    }
+
+    pub fn advance(&self, nanos: u64) {
+        self.now.set(self.now.get() + nanos);
+    }
+
+    pub fn fail_next(&self, fault: Fault) {
+        self.faults.borrow_mut().push_back(fault);
+    }
+
+    fn ledger_call<T>(&self, ledger: Principal, run: impl FnOnce(&mut FakeLedger) -> T) -> CallResult<T> {
+        if ledger != self.ledger_id {
+            return Err(CallFailure::NotExecuted(format!("no canister {ledger}")));
+        }
+        let fault = self.faults.borrow_mut().pop_front();
+        match fault {
+            Some(Fault::NotDelivered) => Err(CallFailure::NotExecuted("queue full".into())),
+            Some(Fault::ExecuteThenLoseAnswer) => {
+                run(&mut self.ledger.borrow_mut());
+                Err(CallFailure::Unknown("the answer was lost".into()))
+            }
+            None => Ok(run(&mut self.ledger.borrow_mut())),
+        }
+    }
+
+    fn factory_call(&self) -> Result<(), FleetError> {
+        if self.factory_refusals.get() > 0 {
+            self.factory_refusals.set(self.factory_refusals.get() - 1);
+            return Err(FleetError::unauthorized("caller is not a contract deployed by this factory"));
+        }
+        Ok(())
+    }
+}
+
+impl Runtime for FakeRuntime {
+    fn now(&self) -> u64 {
+        self.now.get()
+    }
+
+    fn self_id(&self) -> Principal {
+        self.self_id
+    }
+
+    fn owner(&self) -> Principal {
+        self.owner
+    }
+
+    async fn icrc1_fee(&self, ledger: Principal) -> Result<Nat, FleetError> {
+        if ledger != self.ledger_id {
+            return Err(FleetError::call_failed(ledger, "icrc1_fee", "no such canister"));
+        }
+        Ok(Nat::from(self.ledger.borrow().fee))
+    }
+
+    async fn icrc1_transfer(&self, ledger: Principal, arg: TransferArg) -> CallResult<Result<Nat, TransferError>> {
+        self.sent_transfers.borrow_mut().push(arg.clone());
+        let from = Account { owner: self.self_id, subaccount: arg.from_subaccount };
+        let now = self.now();
+        self.ledger_call(ledger, |l| l.transfer(from, &arg, now))
+    }
+
+    async fn icrc2_transfer_from(
+        &self,
+        ledger: Principal,
+        arg: TransferFromArgs,
+    ) -> CallResult<Result<Nat, TransferFromError>> {
+        self.sent_transfers_from.borrow_mut().push(arg.clone());
+        let spender = Account { owner: self.self_id, subaccount: arg.spender_subaccount };
+        let now = self.now();
+        self.ledger_call(ledger, |l| l.transfer_from(spender, &arg, now))
+    }
+
+    async fn notify_participants_added(&self, users: &[Principal]) -> Result<(), FleetError> {
+        self.factory_call()?;
+        self.reported_participants.borrow_mut().push(users.to_vec());
+        Ok(())
+    }
+
+    async fn notify_status_changed(&self, status: String) -> Result<(), FleetError> {
+        self.factory_call()?;
+        self.reported_statuses.borrow_mut().push(status);
+        Ok(())
+    }
+}
+
+/// Runs a future of the fake runtime to completion (its futures never wait).
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut context = Context::from_waker(Waker::noop());
+    match future.as_mut().poll(&mut context) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("a fake runtime future waited"),
+    }
+}
