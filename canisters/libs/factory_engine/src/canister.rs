@@ -88,6 +88,15 @@ pub const INGRESS: &[IngressRule] = &[
     IngressRule::signed("notifyStatusChanged", SMALL_ARG),
     IngressRule::signed("notifyVisibilityChanged", SMALL_ARG),
     IngressRule::signed("clearPendingDeployment", SMALL_ARG),
+    IngressRule::signed("setUpgradePolicy", SMALL_ARG),
+    IngressRule::signed("upgradeMyContract", SMALL_ARG),
+    IngressRule::signed("restoreMyContract", SMALL_ARG),
+    IngressRule::signed("releaseContract", SMALL_ARG),
+    // A rollout may list up to 1,000 contracts.
+    IngressRule::signed("startRollout", MEDIUM_ARG),
+    IngressRule::signed("pauseRollout", SMALL_ARG),
+    IngressRule::signed("resumeRollout", SMALL_ARG),
+    IngressRule::signed("abortRollout", SMALL_ARG),
 ];
 
 fn open<K: ContractKindSpec>(args: Option<FactoryInitArgs>) {
@@ -104,6 +113,8 @@ fn open<K: ContractKindSpec>(args: Option<FactoryInitArgs>) {
     }
     FACTORY.with(|cell| *cell.borrow_mut() = Some(factory));
     arm_reconciliation_timer();
+    // Timers do not survive an upgrade: a rollout (or an owner's upgrade) interrupted by it resumes from here.
+    crate::canister_upgrade::arm_scheduler();
 }
 
 pub fn init<K: ContractKindSpec>(args: Option<FactoryInitArgs>) {
@@ -507,6 +518,8 @@ macro_rules! factory_canister {
             fn clear_pending_deployment(id: u64) -> Result<(), ::fleet_api::FleetError> {
                 c::clear_pending_deployment(id)
             }
+
+            $crate::upgrade_endpoints!();
         }
     };
 }

@@ -368,6 +368,52 @@ impl<M: Memory> ContractStore<M> {
         Ok(())
     }
 
+    /// The contract after `after` in id order (the first with `None`): a rollout's cursor.
+    pub fn next_id_after(&self, after: Option<&Principal>) -> Option<Principal> {
+        use std::ops::Bound;
+        let lower = match after {
+            Some(p) => Bound::Excluded(*p),
+            None => Bound::Unbounded,
+        };
+        self.records.range((lower, Bound::Unbounded)).next().map(|e| *e.key())
+    }
+
+    /// An upgrade installed `version` (module `module_hash`) in the contract (or a rollback put it back).
+    pub fn set_installed(&mut self, contract: &Principal, version: &str, module_hash: &[u8]) {
+        if let Some(mut record) = self.records.get(contract) {
+            record.version = version.to_string();
+            record.module_hash = ByteBuf::from(module_hash.to_vec());
+            self.records.insert(record.id, record);
+        }
+    }
+
+    pub fn set_policy(&mut self, contract: &Principal, policy: UpgradePolicy) {
+        if let Some(mut record) = self.records.get(contract) {
+            record.upgrade_policy = policy;
+            self.records.insert(record.id, record);
+        }
+    }
+
+    /// The factory is no longer a controller: the contract is never touched again. Idempotent.
+    pub fn detach(&mut self, contract: &Principal) {
+        if let Some(mut record) = self.records.get(contract) {
+            if record.status == ContractStatus::Detached {
+                return;
+            }
+            let was = record.status;
+            record.status = ContractStatus::Detached;
+            self.records.insert(record.id, record);
+            self.update_stats(|s| {
+                match was {
+                    ContractStatus::Deploying => s.deploying = s.deploying.saturating_sub(1),
+                    ContractStatus::Active => s.active = s.active.saturating_sub(1),
+                    ContractStatus::Detached => {}
+                }
+                s.detached += 1;
+            });
+        }
+    }
+
     /// The contracts `user` created or takes part in, newest first. With `include_private` false, private contracts
     /// are left out.
     pub fn list_for_user(

@@ -80,6 +80,50 @@ pub enum EventKind {
         canister: Option<Principal>,
         succeeded: bool,
     },
+    RolloutStarted {
+        rollout: u64,
+        target: String,
+    },
+    RolloutPaused {
+        rollout: u64,
+        reason: String,
+    },
+    RolloutResumed {
+        rollout: u64,
+    },
+    RolloutCanaryDone {
+        rollout: u64,
+    },
+    RolloutAborted {
+        rollout: u64,
+    },
+    /// Finished or, after `abortRollout`, aborted: the final counts.
+    RolloutFinished {
+        rollout: u64,
+        counts: crate::upgrade::api::TaskCounts,
+    },
+    UpgradePolicySet {
+        contract: Principal,
+        policy: fleet_api::UpgradePolicy,
+    },
+    OwnerUpgradeStarted {
+        contract: Principal,
+        task: u64,
+        target: String,
+    },
+    ContractRestored {
+        contract: Principal,
+        version: String,
+    },
+    /// The owner asked the factory to let go (`releaseContract`).
+    ContractReleased {
+        contract: Principal,
+    },
+    /// The factory found it is no longer a controller (the owner removed it by hand).
+    ContractDetached {
+        contract: Principal,
+        reason: String,
+    },
 }
 
 #[derive(CandidType, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]

@@ -17,6 +17,7 @@ use crate::reconcile::RunningDeployments;
 use crate::registry::Registry;
 use crate::roles::{Caller, Role, Roles};
 use crate::spare::SparePool;
+use crate::upgrade::store::{UpgradeMemories, UpgradeStore};
 
 /// Layout version of the factory's stable memory. `migrate` refuses a memory written by a newer layout.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -35,6 +36,9 @@ pub struct Factory<M: Memory> {
     pub events: EventLog<M>,
     /// Heap only: the pending deployments a running future owns (empty again after an upgrade, as it must be).
     pub running: RunningDeployments,
+    pub upgrades: UpgradeStore<M>,
+    /// Heap only: the upgrade tasks a running future owns (the scheduler resumes the others).
+    pub running_tasks: RunningDeployments,
 }
 
 impl<M: Memory> Factory<M> {
@@ -72,6 +76,19 @@ impl<M: Memory> Factory<M> {
             spares: SparePool::init(m(memory::SPARE_CANISTERS)),
             events: EventLog::init(m(memory::EVENTS_INDEX), m(memory::EVENTS_DATA)),
             running: RunningDeployments::default(),
+            upgrades: UpgradeStore::init(UpgradeMemories {
+                meta: m(memory::UPGRADE_META),
+                rollouts: m(memory::ROLLOUTS),
+                tasks: m(memory::UPGRADE_TASKS),
+                by_state: m(memory::TASKS_BY_STATE),
+                contracts: m(memory::CONTRACT_UPGRADES),
+                listed: m(memory::ROLLOUT_LISTS),
+                journal_index: m(memory::UPGRADE_JOURNAL_INDEX),
+                journal_data: m(memory::UPGRADE_JOURNAL_DATA),
+                journal_by_rollout: m(memory::JOURNAL_BY_ROLLOUT),
+                journal_by_contract: m(memory::JOURNAL_BY_CONTRACT),
+            }),
+            running_tasks: RunningDeployments::default(),
         }
     }
 

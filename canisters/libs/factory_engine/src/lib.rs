@@ -10,6 +10,7 @@
 pub mod api;
 pub mod callbacks;
 pub mod canister;
+pub mod canister_upgrade;
 mod codec;
 mod contract_codec;
 pub mod contracts;
@@ -25,6 +26,7 @@ pub mod roles;
 pub mod runtime;
 pub mod spare;
 pub mod testing;
+pub mod upgrade;
 pub mod views;
 
 #[cfg(test)]

@@ -22,7 +22,18 @@ pub const STATS: MemoryId = MemoryId::new(14);
 pub const EVENTS_INDEX: MemoryId = MemoryId::new(15);
 pub const EVENTS_DATA: MemoryId = MemoryId::new(16);
 pub const DEPLOY_COUNTER: MemoryId = MemoryId::new(17);
-// 18..=39 are reserved for upgrade policies and rollouts.
+/// The upgrade engine (`upgrade::store`): counters, rollouts, tasks, their state index, per-contract bookkeeping,
+/// listed contracts, and the journal with its two indexes. 28..=39 stay reserved for it.
+pub const UPGRADE_META: MemoryId = MemoryId::new(18);
+pub const ROLLOUTS: MemoryId = MemoryId::new(19);
+pub const UPGRADE_TASKS: MemoryId = MemoryId::new(20);
+pub const TASKS_BY_STATE: MemoryId = MemoryId::new(21);
+pub const CONTRACT_UPGRADES: MemoryId = MemoryId::new(22);
+pub const ROLLOUT_LISTS: MemoryId = MemoryId::new(23);
+pub const UPGRADE_JOURNAL_INDEX: MemoryId = MemoryId::new(24);
+pub const UPGRADE_JOURNAL_DATA: MemoryId = MemoryId::new(25);
+pub const JOURNAL_BY_ROLLOUT: MemoryId = MemoryId::new(26);
+pub const JOURNAL_BY_CONTRACT: MemoryId = MemoryId::new(27);
 /// Owner and argument hash of each idempotency key (`inflight`).
 pub const REQUEST_KEYS: MemoryId = MemoryId::new(40);
 /// Canisters kept from failed deployments for reuse (`spare`).

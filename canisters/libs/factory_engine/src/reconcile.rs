@@ -40,7 +40,8 @@ impl RunningDeployments {
         RunningGuard { set: self.clone(), id }
     }
 
-    fn try_claim(&self, id: u64) -> Option<RunningGuard> {
+    /// Claims `id` unless a live future already owns it.
+    pub fn try_claim(&self, id: u64) -> Option<RunningGuard> {
         if self.0.borrow().contains(&id) {
             return None;
         }

@@ -39,6 +39,35 @@ pub trait Runtime {
     async fn canister_status(&self, canister: Principal) -> CallResult<CanisterFacts>;
     /// Moves `cycles` of the factory's balance to `canister`.
     async fn deposit_cycles(&self, canister: Principal, cycles: u128) -> CallResult<()>;
+
+    // --- upgrades (`upgrade::machine`) ---
+    async fn stop_canister(&self, canister: Principal) -> CallResult<()>;
+    async fn start_canister(&self, canister: Principal) -> CallResult<()>;
+    /// `install_code` in upgrade mode (the contract's `post_upgrade` gets `arg`).
+    async fn upgrade_code(&self, canister: Principal, wasm: Vec<u8>, arg: Vec<u8>) -> CallResult<()>;
+    /// `install_chunked_code` in upgrade mode, from chunks already in `canister`'s own chunk store.
+    async fn upgrade_chunked_code(
+        &self,
+        canister: Principal,
+        chunk_hashes: Vec<Vec<u8>>,
+        module_hash: Vec<u8>,
+        arg: Vec<u8>,
+    ) -> CallResult<()>;
+    /// Takes a snapshot of a stopped canister, deleting `replace` once the new one exists.
+    async fn take_snapshot(&self, canister: Principal, replace: Option<Vec<u8>>) -> CallResult<SnapshotFacts>;
+    async fn list_snapshots(&self, canister: Principal) -> CallResult<Vec<SnapshotFacts>>;
+    async fn load_snapshot(&self, canister: Principal, snapshot: Vec<u8>) -> CallResult<()>;
+    /// The contract's own `version` query (every kind has it, through the contract runtime).
+    async fn contract_version(&self, canister: Principal) -> CallResult<String>;
+    /// The contract's own `health` query.
+    async fn contract_health(&self, canister: Principal) -> CallResult<fleet_api::ContractHealth>;
+}
+
+/// A canister snapshot as the management canister lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotFacts {
+    pub id: Vec<u8>,
+    pub taken_at: u64,
 }
 
 /// What `canister_status` tells a deployment about a canister it controls.
@@ -165,6 +194,69 @@ mod ic {
 
         async fn deposit_cycles(&self, canister: Principal, cycles: u128) -> CallResult<()> {
             mgmt::deposit_cycles(&mgmt::DepositCyclesArgs { canister_id: canister }, cycles).await.map_err(describe)
+        }
+
+        async fn stop_canister(&self, canister: Principal) -> CallResult<()> {
+            mgmt::stop_canister(&mgmt::StopCanisterArgs { canister_id: canister }).await.map_err(describe)
+        }
+
+        async fn start_canister(&self, canister: Principal) -> CallResult<()> {
+            mgmt::start_canister(&mgmt::StartCanisterArgs { canister_id: canister }).await.map_err(describe)
+        }
+
+        async fn upgrade_code(&self, canister: Principal, wasm: Vec<u8>, arg: Vec<u8>) -> CallResult<()> {
+            let args = mgmt::InstallCodeArgs {
+                mode: mgmt::CanisterInstallMode::Upgrade(None),
+                canister_id: canister,
+                wasm_module: wasm,
+                arg,
+            };
+            mgmt::install_code(&args).await.map_err(describe)
+        }
+
+        async fn upgrade_chunked_code(
+            &self,
+            canister: Principal,
+            chunk_hashes: Vec<Vec<u8>>,
+            module_hash: Vec<u8>,
+            arg: Vec<u8>,
+        ) -> CallResult<()> {
+            let args = mgmt::InstallChunkedCodeArgs {
+                mode: mgmt::CanisterInstallMode::Upgrade(None),
+                target_canister: canister,
+                store_canister: None,
+                chunk_hashes_list: chunk_hashes.into_iter().map(|hash| mgmt::ChunkHash { hash }).collect(),
+                wasm_module_hash: module_hash,
+                arg,
+            };
+            mgmt::install_chunked_code(&args).await.map_err(describe)
+        }
+
+        async fn take_snapshot(&self, canister: Principal, replace: Option<Vec<u8>>) -> CallResult<SnapshotFacts> {
+            let args = mgmt::TakeCanisterSnapshotArgs { canister_id: canister, replace_snapshot: replace };
+            let snapshot = mgmt::take_canister_snapshot(&args).await.map_err(describe)?;
+            Ok(SnapshotFacts { id: snapshot.id, taken_at: snapshot.taken_at_timestamp })
+        }
+
+        async fn list_snapshots(&self, canister: Principal) -> CallResult<Vec<SnapshotFacts>> {
+            let args = mgmt::ListCanisterSnapshotsArgs { canister_id: canister };
+            let list = mgmt::list_canister_snapshots(&args).await.map_err(describe)?;
+            Ok(list.into_iter().map(|s| SnapshotFacts { id: s.id, taken_at: s.taken_at_timestamp }).collect())
+        }
+
+        async fn load_snapshot(&self, canister: Principal, snapshot: Vec<u8>) -> CallResult<()> {
+            let args = mgmt::LoadCanisterSnapshotArgs { canister_id: canister, snapshot_id: snapshot };
+            mgmt::load_canister_snapshot(&args).await.map_err(describe)
+        }
+
+        async fn contract_version(&self, canister: Principal) -> CallResult<String> {
+            let reply = ic_cdk::call::Call::bounded_wait(canister, "version").await.map_err(describe)?;
+            reply.candid::<String>().map_err(describe)
+        }
+
+        async fn contract_health(&self, canister: Principal) -> CallResult<fleet_api::ContractHealth> {
+            let reply = ic_cdk::call::Call::bounded_wait(canister, "health").await.map_err(describe)?;
+            reply.candid::<fleet_api::ContractHealth>().map_err(describe)
         }
     }
 }

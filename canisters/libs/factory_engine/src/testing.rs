@@ -13,7 +13,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use crate::runtime::{CallResult, CanisterFacts, RunStatus, Runtime};
+use crate::runtime::{CallResult, CanisterFacts, RunStatus, Runtime, SnapshotFacts};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Step {
@@ -26,7 +26,31 @@ pub enum Step {
     Uninstall,
     Status,
     Deposit,
+    Stop,
+    Start,
+    Upgrade,
+    UpgradeChunked,
+    TakeSnapshot,
+    ListSnapshots,
+    LoadSnapshot,
+    Version,
+    Health,
 }
+
+/// Every await of an upgrade, for tests that fail or interrupt the step machine at each in turn.
+pub const UPGRADE_STEPS: [Step; 11] = [
+    Step::Status,
+    Step::Deposit,
+    Step::Stop,
+    Step::Start,
+    Step::Upgrade,
+    Step::TakeSnapshot,
+    Step::ListSnapshots,
+    Step::LoadSnapshot,
+    Step::Version,
+    Step::Health,
+    Step::UploadChunk,
+];
 
 /// Every step, for tests that interrupt or fail a deployment at each await in turn.
 pub const ALL_STEPS: [Step; 9] = [
@@ -50,6 +74,14 @@ pub struct FakeCanister {
     pub chunk_store: Vec<Vec<u8>>,
     /// The controllers when the module was installed (the factory alone, for a deployment).
     pub controllers_at_install: Vec<Principal>,
+    /// Stopped (or stopping) rather than running.
+    pub stopped: bool,
+    /// The contract's state, as an upgrade test sees it: kept by upgrades, put back by loading a snapshot.
+    pub state: Vec<u8>,
+    /// Snapshots: (id, taken at, module, state).
+    pub snapshots: Vec<(Vec<u8>, u64, Option<Vec<u8>>, Vec<u8>)>,
+    /// How many times code was installed or upgraded.
+    pub installs: u32,
 }
 
 pub struct FakeRuntime {
@@ -63,8 +95,16 @@ pub struct FakeRuntime {
     /// Every management call made, in order, e.g. `create_canister`, `install_code`.
     pub calls: RefCell<Vec<&'static str>>,
     fail: RefCell<BTreeSet<Step>>,
+    fail_once: RefCell<BTreeSet<Step>>,
     pause: RefCell<BTreeSet<Step>>,
     pause_after: RefCell<BTreeSet<Step>>,
+    /// What each module answers to `version`, by module bytes (an upgrade test registers its modules).
+    pub module_versions: RefCell<BTreeMap<Vec<u8>, String>>,
+    /// Modules whose `post_upgrade` traps (the upgrade fails and the canister keeps its old code and state).
+    pub trapping_modules: RefCell<BTreeSet<Vec<u8>>>,
+    /// Canisters whose `health` says not ok.
+    pub unhealthy: RefCell<BTreeSet<Principal>>,
+    next_snapshot: Cell<u64>,
 }
 
 impl Default for FakeRuntime {
@@ -78,6 +118,11 @@ impl Default for FakeRuntime {
             canisters: RefCell::default(),
             calls: RefCell::default(),
             fail: RefCell::default(),
+            fail_once: RefCell::default(),
+            module_versions: RefCell::default(),
+            trapping_modules: RefCell::default(),
+            unhealthy: RefCell::default(),
+            next_snapshot: Cell::new(1),
             pause: RefCell::default(),
             pause_after: RefCell::default(),
         }
@@ -90,6 +135,27 @@ impl FakeRuntime {
     }
     pub fn heal(&self) {
         self.fail.borrow_mut().clear();
+        self.fail_once.borrow_mut().clear();
+    }
+    /// The next call of `step` fails (a reject); later ones succeed.
+    pub fn fail_once_at(&self, step: Step) {
+        self.fail_once.borrow_mut().insert(step);
+    }
+    /// A canister that runs `module` (for upgrade tests), controlled by the factory and `owner`.
+    pub fn add_contract(&self, owner: Principal, module: Vec<u8>, state: &[u8], cycles: u128) -> Principal {
+        let n = self.next_canister.get();
+        self.next_canister.set(n + 1);
+        let id = Principal::from_slice(&[0, 0, 0, 0, 0, 0x20, (n >> 8) as u8, n as u8, 1, 1]);
+        let canister = FakeCanister {
+            controllers: vec![self.self_id, owner],
+            cycles,
+            module: Some(module),
+            state: state.to_vec(),
+            installs: 1,
+            ..Default::default()
+        };
+        self.canisters.borrow_mut().insert(id, canister);
+        id
     }
     /// The next call of `step` returns Pending once (one await point), letting the test run something in between.
     pub fn pause_at(&self, step: Step) {
@@ -112,10 +178,30 @@ impl FakeRuntime {
         if self.pause.borrow_mut().remove(&step) {
             YieldOnce(false).await;
         }
-        if self.fail.borrow().contains(&step) {
+        if self.fail.borrow().contains(&step) || self.fail_once.borrow_mut().remove(&step) {
             return Err(format!("injected failure of {name}"));
         }
         Ok(())
+    }
+
+    /// `install_code`/`install_chunked_code` in upgrade mode: the canister must be stopped and have code; a trapping
+    /// `post_upgrade` leaves the old code and state; otherwise the state is kept under the new code.
+    fn apply_upgrade(&self, canister: Principal, module: Vec<u8>) -> CallResult<()> {
+        let traps = self.trapping_modules.borrow().contains(&module);
+        self.with_canister(canister, |c| {
+            if c.module.is_none() {
+                return Err("canister has no code to upgrade".to_string());
+            }
+            if !c.stopped {
+                return Err("canister must be stopped to be upgraded".to_string());
+            }
+            if traps {
+                return Err("Canister trapped in post_upgrade: migration refused".to_string());
+            }
+            c.module = Some(module);
+            c.installs += 1;
+            Ok(())
+        })?
     }
 
     /// The reply's suspension point: Pending once if the test asked for `pause_after(step)`.
@@ -247,7 +333,7 @@ impl Runtime for FakeRuntime {
         let facts = self.with_canister(canister, |c| CanisterFacts {
             module_hash: c.module.as_ref().map(|m| Sha256::digest(m).to_vec()),
             controllers: c.controllers.clone(),
-            status: RunStatus::Running,
+            status: if c.stopped { RunStatus::Stopped } else { RunStatus::Running },
             cycles: c.cycles,
         })?;
         self.reply(Step::Status).await;
@@ -264,6 +350,129 @@ impl Runtime for FakeRuntime {
         drop(canisters);
         self.reply(Step::Deposit).await;
         Ok(())
+    }
+
+    async fn stop_canister(&self, canister: Principal) -> CallResult<()> {
+        self.step(Step::Stop, "stop_canister").await?;
+        self.with_canister(canister, |c| c.stopped = true)?;
+        self.reply(Step::Stop).await;
+        Ok(())
+    }
+
+    async fn start_canister(&self, canister: Principal) -> CallResult<()> {
+        self.step(Step::Start, "start_canister").await?;
+        self.with_canister(canister, |c| c.stopped = false)?;
+        self.reply(Step::Start).await;
+        Ok(())
+    }
+
+    async fn upgrade_code(&self, canister: Principal, wasm: Vec<u8>, _arg: Vec<u8>) -> CallResult<()> {
+        self.step(Step::Upgrade, "install_code(upgrade)").await?;
+        self.apply_upgrade(canister, wasm)?;
+        self.reply(Step::Upgrade).await;
+        Ok(())
+    }
+
+    async fn upgrade_chunked_code(
+        &self,
+        canister: Principal,
+        hashes: Vec<Vec<u8>>,
+        module_hash: Vec<u8>,
+        _arg: Vec<u8>,
+    ) -> CallResult<()> {
+        self.step(Step::UpgradeChunked, "install_chunked_code(upgrade)").await?;
+        let module = self.with_canister(canister, |c| {
+            let by_hash: BTreeMap<Vec<u8>, Vec<u8>> =
+                c.chunk_store.iter().map(|chunk| (Sha256::digest(chunk).to_vec(), chunk.clone())).collect();
+            let mut module = vec![];
+            for hash in &hashes {
+                module.extend_from_slice(by_hash.get(hash).ok_or("chunk not in store")?);
+            }
+            if Sha256::digest(&module).to_vec() != module_hash {
+                return Err("wasm_module_hash does not match the chunks".to_string());
+            }
+            Ok(module)
+        })??;
+        self.apply_upgrade(canister, module)?;
+        self.reply(Step::UpgradeChunked).await;
+        Ok(())
+    }
+
+    async fn take_snapshot(&self, canister: Principal, replace: Option<Vec<u8>>) -> CallResult<SnapshotFacts> {
+        self.step(Step::TakeSnapshot, "take_canister_snapshot").await?;
+        let n = self.next_snapshot.get();
+        let now = self.now.get();
+        let id = self.with_canister(canister, |c| {
+            if !c.stopped {
+                return Err("a snapshot needs a stopped canister".to_string());
+            }
+            if let Some(replace) = &replace {
+                let before = c.snapshots.len();
+                c.snapshots.retain(|s| &s.0 != replace);
+                if c.snapshots.len() == before {
+                    return Err("snapshot to replace not found".to_string());
+                }
+            }
+            if c.snapshots.len() >= 10 {
+                return Err("the canister has 10 snapshots already".to_string());
+            }
+            let id = n.to_be_bytes().to_vec();
+            c.snapshots.push((id.clone(), now, c.module.clone(), c.state.clone()));
+            Ok(id)
+        })??;
+        self.next_snapshot.set(n + 1);
+        self.reply(Step::TakeSnapshot).await;
+        Ok(SnapshotFacts { id, taken_at: now })
+    }
+
+    async fn list_snapshots(&self, canister: Principal) -> CallResult<Vec<SnapshotFacts>> {
+        self.step(Step::ListSnapshots, "list_canister_snapshots").await?;
+        let list = self.with_canister(canister, |c| {
+            c.snapshots.iter().map(|s| SnapshotFacts { id: s.0.clone(), taken_at: s.1 }).collect()
+        })?;
+        self.reply(Step::ListSnapshots).await;
+        Ok(list)
+    }
+
+    async fn load_snapshot(&self, canister: Principal, snapshot: Vec<u8>) -> CallResult<()> {
+        self.step(Step::LoadSnapshot, "load_canister_snapshot").await?;
+        self.with_canister(canister, |c| {
+            if !c.stopped {
+                return Err("loading a snapshot needs a stopped canister".to_string());
+            }
+            let (_, _, module, state) =
+                c.snapshots.iter().find(|s| s.0 == snapshot).cloned().ok_or("snapshot not found")?;
+            c.module = module;
+            c.state = state;
+            Ok(())
+        })??;
+        self.reply(Step::LoadSnapshot).await;
+        Ok(())
+    }
+
+    async fn contract_version(&self, canister: Principal) -> CallResult<String> {
+        self.step(Step::Version, "version").await?;
+        let module = self.canister(&canister).and_then(|c| if c.stopped { None } else { c.module });
+        let module = module.ok_or_else(|| format!("canister {canister} is not running"))?;
+        let version = self.module_versions.borrow().get(&module).cloned().unwrap_or_default();
+        self.reply(Step::Version).await;
+        Ok(version)
+    }
+
+    async fn contract_health(&self, canister: Principal) -> CallResult<fleet_api::ContractHealth> {
+        self.step(Step::Health, "health").await?;
+        let version = self.contract_version(canister).await?;
+        let ok = !self.unhealthy.borrow().contains(&canister);
+        self.reply(Step::Health).await;
+        Ok(fleet_api::ContractHealth {
+            ok,
+            kind: fleet_api::ContractKind::Token,
+            version,
+            schema_version: 1,
+            owner: Principal::anonymous(),
+            factory: Some(self.self_id),
+            message: if ok { "ok".into() } else { "unhealthy".into() },
+        })
     }
 }
 

@@ -313,6 +313,11 @@ impl<M: Memory> Registry<M> {
         Ok(self.info(&record))
     }
 
+    /// Every version as the upgrade path planner sees it.
+    pub fn planned_versions(&self) -> Vec<crate::upgrade::path::PlannedVersion> {
+        self.versions.values().map(|r| crate::upgrade::path::PlannedVersion::from_record(&r)).collect()
+    }
+
     /// Counts a deployment made at `version`.
     pub fn record_deployment(&mut self, version: &str) {
         if let Some(mut record) = self.versions.get(&version.to_string()) {

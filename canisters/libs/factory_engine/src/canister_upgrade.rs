@@ -1,0 +1,197 @@
+//! The upgrade engine's endpoint bodies and its scheduler timer, for `factory_canister!` (which expands
+//! `upgrade_endpoints!` beside the other endpoints). Each body establishes the caller and the clock and calls plain
+//! Rust in `upgrade::*`.
+
+use candid::Principal;
+use fleet_api::{FleetError, Page, PageRequest, UpgradePolicy};
+use std::cell::Cell;
+use std::time::Duration;
+
+use crate::canister::CanisterState;
+use crate::upgrade::api::*;
+use crate::{Caller, FactoryCell, IcRuntime};
+
+/// How often the scheduler ticks while there is upgrade work (no timer at all when there is none).
+pub const TICK_EVERY: Duration = Duration::from_secs(2);
+
+thread_local! {
+    /// Heap only: whether a tick is already scheduled (empty after an upgrade, when `post_upgrade` re-arms).
+    static ARMED: Cell<bool> = const { Cell::new(false) };
+}
+
+fn caller() -> Caller {
+    let principal = ic_cdk::api::msg_caller();
+    Caller::new(principal, ic_cdk::api::is_controller(&principal))
+}
+
+fn now() -> u64 {
+    ic_cdk::api::time()
+}
+
+/// Schedules the next tick if there is work and none is scheduled.
+pub fn arm_scheduler() {
+    if ARMED.get() || !CanisterState.with(|f| f.upgrades_pending()) {
+        return;
+    }
+    ARMED.set(true);
+    ic_cdk_timers::set_timer(TICK_EVERY, async {
+        ARMED.set(false);
+        tick();
+        arm_scheduler();
+    });
+}
+
+/// One scheduler tick: plan (plain Rust, bounded), then one future per task to run and a `start_canister` per
+/// contract stuck stopping past its timeout (which makes the pending `stop_canister` fail, and its task roll over).
+fn tick() {
+    let plan = CanisterState.with(|f| f.plan_tick(now(), ic_cdk::api::canister_self()));
+    for id in plan.run {
+        ic_cdk::futures::spawn(async move {
+            crate::upgrade::machine::run_task(&IcRuntime, &CanisterState, id).await;
+        });
+    }
+    for contract in plan.unstick {
+        ic_cdk::futures::spawn(async move {
+            let _ = crate::Runtime::start_canister(&IcRuntime, contract).await;
+        });
+    }
+}
+
+pub fn set_upgrade_policy(contract: Principal, policy: UpgradePolicy) -> Result<(), FleetError> {
+    CanisterState.with(|f| f.set_upgrade_policy(&caller(), now(), contract, policy))
+}
+
+pub fn get_upgrade_path(contract: Principal, target: Option<String>) -> Result<UpgradePath, FleetError> {
+    CanisterState.with(|f| f.upgrade_path(contract, target))
+}
+
+pub async fn upgrade_my_contract(contract: Principal, target: Option<String>) -> Result<TaskView, FleetError> {
+    let result = crate::upgrade::owner::upgrade_my_contract(&IcRuntime, &CanisterState, caller(), contract, target).await;
+    arm_scheduler();
+    result
+}
+
+pub async fn restore_my_contract(contract: Principal) -> Result<TaskView, FleetError> {
+    let result = crate::upgrade::owner::restore_my_contract(&IcRuntime, &CanisterState, caller(), contract).await;
+    arm_scheduler();
+    result
+}
+
+pub async fn release_contract(contract: Principal) -> Result<(), FleetError> {
+    crate::upgrade::owner::release_contract(&IcRuntime, &CanisterState, caller(), contract).await
+}
+
+pub fn start_rollout(plan: RolloutPlan) -> Result<RolloutView, FleetError> {
+    let view = CanisterState.with(|f| f.start_rollout(&caller(), now(), plan))?;
+    arm_scheduler();
+    Ok(view)
+}
+
+pub fn pause_rollout(id: u64) -> Result<RolloutView, FleetError> {
+    CanisterState.with(|f| f.pause_rollout(&caller(), now(), id))
+}
+
+pub fn resume_rollout(id: u64) -> Result<RolloutView, FleetError> {
+    let view = CanisterState.with(|f| f.resume_rollout(&caller(), now(), id))?;
+    arm_scheduler();
+    Ok(view)
+}
+
+pub fn abort_rollout(id: u64) -> Result<RolloutView, FleetError> {
+    let view = CanisterState.with(|f| f.abort_rollout(&caller(), now(), id))?;
+    arm_scheduler();
+    Ok(view)
+}
+
+pub fn get_rollout(id: u64) -> Result<RolloutView, FleetError> {
+    CanisterState.with(|f| f.rollout_view(id))
+}
+
+pub fn list_rollouts(page: PageRequest) -> Page<RolloutView> {
+    CanisterState.with(|f| f.rollout_list(page))
+}
+
+pub fn list_rollout_tasks(id: u64, state: Option<TaskState>, page: PageRequest) -> Result<Page<TaskView>, FleetError> {
+    CanisterState.with(|f| f.rollout_tasks(id, state, page))
+}
+
+pub fn get_upgrade_journal(filter: JournalFilter, page: PageRequest) -> Result<Page<JournalEntry>, FleetError> {
+    CanisterState.with(|f| f.upgrade_journal(&caller(), filter, page))
+}
+
+/// The upgrade engine's endpoints, expanded inside `factory_canister!`'s endpoint module.
+#[macro_export]
+macro_rules! upgrade_endpoints {
+    () => {
+        use $crate::canister_upgrade as u;
+
+        #[ic_cdk::update(name = "setUpgradePolicy")]
+        fn set_upgrade_policy(
+            contract: ::candid::Principal,
+            policy: ::fleet_api::UpgradePolicy,
+        ) -> Result<(), ::fleet_api::FleetError> {
+            u::set_upgrade_policy(contract, policy)
+        }
+        #[ic_cdk::query(name = "getUpgradePath")]
+        fn get_upgrade_path(
+            contract: ::candid::Principal,
+            target: Option<String>,
+        ) -> Result<::factory_engine::upgrade::api::UpgradePath, ::fleet_api::FleetError> {
+            u::get_upgrade_path(contract, target)
+        }
+        #[ic_cdk::update(name = "upgradeMyContract")]
+        async fn upgrade_my_contract(
+            contract: ::candid::Principal,
+            target: Option<String>,
+        ) -> Result<::factory_engine::upgrade::api::TaskView, ::fleet_api::FleetError> {
+            u::upgrade_my_contract(contract, target).await
+        }
+        #[ic_cdk::update(name = "restoreMyContract")]
+        async fn restore_my_contract(contract: ::candid::Principal) -> Result<::factory_engine::upgrade::api::TaskView, ::fleet_api::FleetError> {
+            u::restore_my_contract(contract).await
+        }
+        #[ic_cdk::update(name = "releaseContract")]
+        async fn release_contract(contract: ::candid::Principal) -> Result<(), ::fleet_api::FleetError> {
+            u::release_contract(contract).await
+        }
+        #[ic_cdk::update(name = "startRollout")]
+        fn start_rollout(plan: ::factory_engine::upgrade::api::RolloutPlan) -> Result<::factory_engine::upgrade::api::RolloutView, ::fleet_api::FleetError> {
+            u::start_rollout(plan)
+        }
+        #[ic_cdk::update(name = "pauseRollout")]
+        fn pause_rollout(id: u64) -> Result<::factory_engine::upgrade::api::RolloutView, ::fleet_api::FleetError> {
+            u::pause_rollout(id)
+        }
+        #[ic_cdk::update(name = "resumeRollout")]
+        fn resume_rollout(id: u64) -> Result<::factory_engine::upgrade::api::RolloutView, ::fleet_api::FleetError> {
+            u::resume_rollout(id)
+        }
+        #[ic_cdk::update(name = "abortRollout")]
+        fn abort_rollout(id: u64) -> Result<::factory_engine::upgrade::api::RolloutView, ::fleet_api::FleetError> {
+            u::abort_rollout(id)
+        }
+        #[ic_cdk::query(name = "getRollout")]
+        fn get_rollout(id: u64) -> Result<::factory_engine::upgrade::api::RolloutView, ::fleet_api::FleetError> {
+            u::get_rollout(id)
+        }
+        #[ic_cdk::query(name = "listRollouts")]
+        fn list_rollouts(page: ::fleet_api::PageRequest) -> ::fleet_api::Page<::factory_engine::upgrade::api::RolloutView> {
+            u::list_rollouts(page)
+        }
+        #[ic_cdk::query(name = "listRolloutTasks")]
+        fn list_rollout_tasks(
+            id: u64,
+            state: Option<::factory_engine::upgrade::api::TaskState>,
+            page: ::fleet_api::PageRequest,
+        ) -> Result<::fleet_api::Page<::factory_engine::upgrade::api::TaskView>, ::fleet_api::FleetError> {
+            u::list_rollout_tasks(id, state, page)
+        }
+        #[ic_cdk::query(name = "getUpgradeJournal")]
+        fn get_upgrade_journal(
+            filter: ::factory_engine::upgrade::api::JournalFilter,
+            page: ::fleet_api::PageRequest,
+        ) -> Result<::fleet_api::Page<::factory_engine::upgrade::api::JournalEntry>, ::fleet_api::FleetError> {
+            u::get_upgrade_journal(filter, page)
+        }
+    };
+}

@@ -1,0 +1,423 @@
+//! The per-contract step machine, shared by rollouts and owners' upgrades:
+//! preflight → stop → snapshot → install (upgrade mode) → start → verify → (next step of the path | done), and on any
+//! failure after the stop: roll back (load the step's snapshot) and start. Every state is written to stable memory
+//! before the await it leads to, and every state's action is idempotent (it re-reads `canister_status` before acting),
+//! so a task whose future died (a trap, the factory's own upgrade) is resumed by the scheduler from where it was.
+//! **A contract is never left stopped**: a start that fails is retried on every scheduler tick until it succeeds.
+
+use candid::Principal;
+use ic_stable_structures::Memory;
+use serde_bytes::ByteBuf;
+
+use super::api::{SnapshotRef, TaskState};
+use super::store::Task;
+use crate::events::EventKind;
+use crate::factory::Factory;
+use crate::runtime::{CallResult, RunStatus, Runtime};
+use crate::FactoryCell;
+
+/// How long a started contract may take to report itself healthy (a migration running over timer messages) before
+/// the upgrade is rolled back.
+pub const VERIFY_GRACE_NS: u64 = 10 * 60 * 1_000_000_000;
+pub const DEFAULT_STOP_TIMEOUT_S: u64 = 300;
+pub const DEFAULT_CYCLES_FLOOR: u128 = 500_000_000_000;
+pub const DEFAULT_TOP_UP_CAP: u128 = 2_000_000_000_000;
+/// Longest reason kept in a task (the journal keeps the whole text).
+const MAX_TASK_REASON: usize = 96;
+
+/// The knobs of one task: its rollout's plan, or the defaults for an owner's upgrade.
+#[derive(Clone, Debug)]
+pub struct TaskParams {
+    pub snapshot: bool,
+    pub stop_timeout_ns: u64,
+    pub cycles_floor: u128,
+    pub top_up_cap: u128,
+}
+
+impl Default for TaskParams {
+    fn default() -> Self {
+        Self {
+            snapshot: true,
+            stop_timeout_ns: DEFAULT_STOP_TIMEOUT_S * 1_000_000_000,
+            cycles_floor: DEFAULT_CYCLES_FLOOR,
+            top_up_cap: DEFAULT_TOP_UP_CAP,
+        }
+    }
+}
+
+pub fn params_of<M: Memory>(f: &Factory<M>, task: &Task) -> TaskParams {
+    match f.upgrades.rollout(task.rollout) {
+        Ok(rollout) if task.rollout != 0 => {
+            let plan = rollout.plan;
+            let defaults = TaskParams::default();
+            TaskParams {
+                snapshot: plan.snapshot.unwrap_or(true),
+                stop_timeout_ns: plan.stop_timeout_seconds.map(|s| s * 1_000_000_000).unwrap_or(defaults.stop_timeout_ns),
+                cycles_floor: plan.cycles_floor.unwrap_or(defaults.cycles_floor),
+                top_up_cap: plan.top_up_cap.unwrap_or(defaults.top_up_cap),
+            }
+        }
+        _ => TaskParams::default(),
+    }
+}
+
+/// What one state's action decided.
+enum Next {
+    /// Go on with the task in this state (already written).
+    Continue,
+    /// Stop here; the scheduler runs the task again on a later tick (a start to retry, a health to re-check).
+    Wait,
+}
+
+/// Runs task `id` until it ends or must wait. Returns the state it is left in. A task already driven by a live
+/// future is left alone (`TaskState` as stored is returned).
+pub async fn run_task<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, id: u64) -> Option<TaskState> {
+    let claimed = cell.with(|f| f.running_tasks.try_claim(id));
+    let Some(_guard) = claimed else {
+        return cell.with(|f| f.upgrades.task(id).ok().map(|t| t.state));
+    };
+    loop {
+        let task = cell.with(|f| f.upgrades.task(id).ok())?;
+        if task.state.is_terminal() {
+            return Some(task.state);
+        }
+        let next = match task.state {
+            TaskState::Queued => {
+                advance(rt, cell, task, TaskState::Preflight, "started".into());
+                Next::Continue
+            }
+            TaskState::Preflight => preflight(rt, cell, task).await,
+            TaskState::Stopping => stop(rt, cell, task).await,
+            TaskState::Snapshotting => snapshot(rt, cell, task).await,
+            TaskState::Installing => install(rt, cell, task).await,
+            TaskState::Starting => start(rt, cell, task).await,
+            TaskState::Verifying => verify(rt, cell, task).await,
+            TaskState::RollingBack => roll_back(rt, cell, task).await,
+            _ => Next::Wait,
+        };
+        if let Next::Wait = next {
+            return cell.with(|f| f.upgrades.task(id).ok().map(|t| t.state));
+        }
+    }
+}
+
+fn advance<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, mut task: Task, to: TaskState, detail: String) {
+    let before = task.state;
+    task.state = to;
+    task.state_since = rt.now();
+    if matches!(to, TaskState::Skipped | TaskState::Failed | TaskState::RolledBack) {
+        task.reason = Some(shorten(&detail));
+    }
+    cell.with(|f| f.upgrades.save_task(before, &task, detail));
+}
+
+/// Enters `RollingBack` with `reason` (kept in the task: the rollback's outcome carries it).
+fn fail_over<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, mut task: Task, reason: String) -> Next {
+    task.reason = Some(shorten(&reason));
+    advance(rt, cell, task, TaskState::RollingBack, reason);
+    Next::Continue
+}
+
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(MAX_TASK_REASON) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+fn is_not_controller(error: &str) -> bool {
+    error.contains("controller")
+}
+
+fn sha_of<M: Memory>(f: &Factory<M>, version: &str) -> Option<Vec<u8>> {
+    f.registry.record(version).ok().map(|r| r.sha256.to_vec())
+}
+
+async fn preflight<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, mut task: Task) -> Next {
+    let params = cell.with(|f| params_of(f, &task));
+    let facts = match rt.canister_status(task.contract).await {
+        Ok(facts) if facts.controllers.contains(&rt.self_id()) => facts,
+        Ok(_) => return detach(rt, cell, task, "the factory is no longer among the controllers".into()),
+        Err(e) if is_not_controller(&e) => return detach(rt, cell, task, e),
+        Err(e) => {
+            advance(rt, cell, task, TaskState::Failed, format!("canister_status: {e}"));
+            return Next::Continue;
+        }
+    };
+    let final_target = task.path.last().cloned().unwrap_or_default();
+    let final_sha = cell.with(|f| sha_of(f, &final_target));
+    if task.step == 0 && facts.module_hash.is_some() && facts.module_hash == final_sha {
+        let sha = final_sha.unwrap_or_default();
+        cell.with(|f| f.contracts.set_installed(&task.contract, &final_target, &sha));
+        advance(rt, cell, task, TaskState::Skipped, format!("AlreadyAtTarget: the contract already runs {final_target}"));
+        return Next::Continue;
+    }
+    if facts.cycles < params.cycles_floor {
+        let wanted = params.cycles_floor + params.cycles_floor / 2 - facts.cycles;
+        let allowed = params.top_up_cap.saturating_sub(task.cycles_topped_up);
+        let reserve = cell.with(|f| f.config().min_cycles_reserve);
+        let affordable = rt.cycle_balance().saturating_sub(reserve);
+        if wanted > allowed || wanted > affordable {
+            let detail = format!(
+                "InsufficientCycles: the contract holds {} cycles, below the floor of {}; topping it up needs {wanted} \
+                 (cap left {allowed}, factory can spare {affordable})",
+                facts.cycles, params.cycles_floor
+            );
+            advance(rt, cell, task, TaskState::Skipped, detail);
+            return Next::Continue;
+        }
+        // Counted before the await: a lost reply must not make a resumed task give the contract the cycles twice.
+        task.cycles_topped_up += wanted;
+        cell.with(|f| f.upgrades.save_task(task.state, &task, String::new()));
+        if let Err(e) = rt.deposit_cycles(task.contract, wanted).await {
+            advance(rt, cell, task, TaskState::Failed, format!("deposit_cycles: {e}"));
+            return Next::Continue;
+        }
+    }
+    advance(rt, cell, task, TaskState::Stopping, "preflight passed".into());
+    Next::Continue
+}
+
+/// The owner took the factory out of the controllers: the contract is Detached and never touched again.
+fn detach<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, task: Task, why: String) -> Next {
+    let now = rt.now();
+    cell.with(|f| {
+        f.contracts.detach(&task.contract);
+        f.events.record(now, rt.self_id(), EventKind::ContractDetached { contract: task.contract, reason: shorten(&why) });
+    });
+    advance(rt, cell, task, TaskState::Skipped, format!("Detached: {why}"));
+    Next::Continue
+}
+
+async fn stop<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, task: Task) -> Next {
+    let params = cell.with(|f| params_of(f, &task));
+    match rt.stop_canister(task.contract).await {
+        Ok(()) => {
+            let next = if params.snapshot { TaskState::Snapshotting } else { TaskState::Installing };
+            advance(rt, cell, task, next, "stopped".into());
+        }
+        Err(e) => {
+            let waited = rt.now().saturating_sub(task.state_since);
+            let reason = if waited >= params.stop_timeout_ns {
+                format!("StopTimeout: the contract did not stop within {} s ({e})", params.stop_timeout_ns / 1_000_000_000)
+            } else {
+                format!("stop_canister: {e}")
+            };
+            return fail_over(rt, cell, task, reason);
+        }
+    }
+    Next::Continue
+}
+
+async fn snapshot<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, mut task: Task) -> Next {
+    let known = cell.with(|f| f.upgrades.contract_info(&task.contract).last_snapshot);
+    let existing = match rt.list_snapshots(task.contract).await {
+        Ok(list) => list,
+        Err(e) => return fail_over(rt, cell, task, format!("list_canister_snapshots: {e}")),
+    };
+    // A snapshot taken since this state began is this step's own, whose reply was lost: adopt it.
+    let known_id = known.as_ref().map(|k| k.id.to_vec());
+    let adopted = existing.iter().find(|s| s.taken_at >= task.state_since && Some(&s.id) != known_id.as_ref());
+    let taken = match adopted {
+        Some(s) => s.clone(),
+        None => {
+            let replace = known.as_ref().map(|k| k.id.to_vec()).filter(|id| existing.iter().any(|s| &s.id == id));
+            match rt.take_snapshot(task.contract, replace).await {
+                Ok(s) => s,
+                Err(e) => return fail_over(rt, cell, task, format!("take_canister_snapshot: {e}")),
+            }
+        }
+    };
+    let source = task.step_source().to_string();
+    let source_sha = cell.with(|f| sha_of(f, &source)).unwrap_or_default();
+    task.snapshot = Some(ByteBuf::from(taken.id.clone()));
+    let snapshot = SnapshotRef {
+        id: ByteBuf::from(taken.id),
+        version: source,
+        module_hash: ByteBuf::from(source_sha),
+        taken_at: taken.taken_at,
+    };
+    cell.with(|f| {
+        let mut info = f.upgrades.contract_info(&task.contract);
+        info.last_snapshot = Some(snapshot);
+        f.upgrades.put_contract_info(task.contract, info);
+    });
+    advance(rt, cell, task, TaskState::Installing, "snapshot taken".into());
+    Next::Continue
+}
+
+async fn install<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, mut task: Task) -> Next {
+    let Some(target) = task.step_target().map(str::to_string) else {
+        return fail_over(rt, cell, task, "the task has no step left to install".into());
+    };
+    let prepared = cell.with(|f| -> Result<_, String> {
+        let record = f.registry.record(&target).map_err(|e| e.to_string())?;
+        if !record.is_installable() {
+            return Err(format!("version {target} became {:?}", record.status));
+        }
+        let arg = f.registry.upgrade_arg_bytes(&target).map_err(|e| e.to_string())?;
+        let chunked = record.size + arg.len() as u64 > f.config().chunked_install_threshold;
+        Ok((record, arg, chunked))
+    });
+    let (record, arg, chunked) = match prepared {
+        Ok(p) => p,
+        Err(e) => return fail_over(rt, cell, task, e),
+    };
+    // Resumed after a lost reply: the facts say whether the install happened.
+    match rt.canister_status(task.contract).await {
+        Ok(facts) if facts.module_hash.as_deref() == Some(&record.sha256[..]) => {
+            return installed(rt, cell, task, &target, record.sha256.to_vec());
+        }
+        Ok(_) => {}
+        Err(e) => return fail_over(rt, cell, task, format!("canister_status before install: {e}")),
+    }
+    task.install_tried = true;
+    cell.with(|f| f.upgrades.save_task(task.state, &task, String::new()));
+    let result = if chunked { upgrade_chunked(rt, cell, &task, &record, arg).await } else {
+        let module = match cell.with(|f| f.registry.module_bytes(&record)) {
+            Ok(m) => m,
+            Err(e) => return fail_over(rt, cell, task, e.to_string()),
+        };
+        rt.upgrade_code(task.contract, module, arg).await
+    };
+    match result {
+        Ok(()) => installed(rt, cell, task, &target, record.sha256.to_vec()),
+        Err(e) => fail_over(rt, cell, task, format!("install_code (upgrade to {target}): {e}")),
+    }
+}
+
+fn installed<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, task: Task, target: &str, sha: Vec<u8>) -> Next {
+    cell.with(|f| f.contracts.set_installed(&task.contract, target, &sha));
+    advance(rt, cell, task, TaskState::Starting, format!("installed {target}"));
+    Next::Continue
+}
+
+async fn upgrade_chunked<R: Runtime, M: Memory, C: FactoryCell<M>>(
+    rt: &R,
+    cell: &C,
+    task: &Task,
+    record: &crate::registry::VersionRecord,
+    arg: Vec<u8>,
+) -> CallResult<()> {
+    let mut hashes = Vec::with_capacity(record.chunk_count() as usize);
+    for index in 0..record.chunk_count() {
+        let chunk = cell.with(|f| f.registry.chunk(record, index)).map_err(|e| e.to_string())?;
+        hashes.push(rt.upload_chunk(task.contract, chunk).await?);
+    }
+    let result = rt.upgrade_chunked_code(task.contract, hashes, record.sha256.to_vec(), arg).await;
+    // The chunks cost the contract memory; a failed clear is harmless (the next upgrade clears too).
+    let _ = rt.clear_chunk_store(task.contract).await;
+    result
+}
+
+async fn start<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, task: Task) -> Next {
+    match rt.start_canister(task.contract).await {
+        Ok(()) => {
+            advance(rt, cell, task, TaskState::Verifying, "started".into());
+            Next::Continue
+        }
+        // Never left stopped: the scheduler retries.
+        Err(_) => Next::Wait,
+    }
+}
+
+async fn verify<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, mut task: Task) -> Next {
+    let Some(target) = task.step_target().map(str::to_string) else {
+        return fail_over(rt, cell, task, "the task has no step to verify".into());
+    };
+    let sha = cell.with(|f| sha_of(f, &target)).unwrap_or_default();
+    let problem = match rt.canister_status(task.contract).await {
+        Err(e) => Some((false, format!("canister_status: {e}"))),
+        Ok(facts) if facts.module_hash.as_deref() != Some(&sha[..]) => {
+            Some((true, format!("module hash {} is not {target}'s", hex::encode(facts.module_hash.unwrap_or_default()))))
+        }
+        Ok(facts) if facts.status != RunStatus::Running => Some((false, "not running yet".to_string())),
+        Ok(_) => match rt.contract_version(task.contract).await {
+            Err(e) => Some((false, format!("version(): {e}"))),
+            Ok(v) if v != target => Some((true, format!("version() answers {v}, not {target}"))),
+            Ok(_) => match rt.contract_health(task.contract).await {
+                Err(e) => Some((false, format!("health(): {e}"))),
+                Ok(h) if !h.ok => Some((false, format!("health(): {}", h.message))),
+                Ok(_) => None,
+            },
+        },
+    };
+    match problem {
+        None => {
+            let now = rt.now();
+            task.step += 1;
+            task.install_tried = false;
+            task.snapshot = None;
+            cell.with(|f| {
+                let mut info = f.upgrades.contract_info(&task.contract);
+                info.last_upgraded_at = Some(now);
+                f.upgrades.put_contract_info(task.contract, info);
+            });
+            let next = if (task.step as usize) < task.path.len() { TaskState::Stopping } else { TaskState::Done };
+            advance(rt, cell, task, next, format!("verified {target}"));
+            Next::Continue
+        }
+        // A wrong module or version is final; a health not yet ok (a migration still running) gets a grace period.
+        Some((true, why)) => fail_over(rt, cell, task, format!("verification failed: {why}")),
+        Some((false, why)) if rt.now().saturating_sub(task.state_since) >= VERIFY_GRACE_NS => {
+            fail_over(rt, cell, task, format!("verification failed after the grace period: {why}"))
+        }
+        Some((false, _)) => Next::Wait,
+    }
+}
+
+async fn roll_back<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, task: Task) -> Next {
+    let reason = task.reason.clone().unwrap_or_else(|| "rolled back".into());
+    let snapshot = cell.with(|f| f.upgrades.contract_info(&task.contract).last_snapshot);
+    let snapshot = snapshot.filter(|s| Some(&s.id) == task.snapshot.as_ref());
+    let mut load_error = None;
+    if let (true, Some(snapshot)) = (task.install_tried, &snapshot) {
+        let facts = rt.canister_status(task.contract).await;
+        let running = matches!(&facts, Ok(f) if f.status != RunStatus::Stopped);
+        let stopped = if running { rt.stop_canister(task.contract).await } else { Ok(()) };
+        let loaded = match stopped {
+            Ok(()) => rt.load_snapshot(task.contract, snapshot.id.to_vec()).await,
+            Err(e) => Err(format!("stop before load: {e}")),
+        };
+        if let Err(e) = loaded {
+            load_error = Some(e);
+        }
+    }
+    if rt.start_canister(task.contract).await.is_err() {
+        // Never left stopped: the scheduler retries the whole rollback (loading again is harmless).
+        return Next::Wait;
+    }
+    // The record follows the facts: the module the contract runs now.
+    let facts = rt.canister_status(task.contract).await.ok();
+    let module = facts.and_then(|f| f.module_hash);
+    let source = task.step_source().to_string();
+    let source_sha = cell.with(|f| sha_of(f, &source));
+    let on_source = module.is_some() && module == source_sha;
+    if on_source {
+        cell.with(|f| f.contracts.set_installed(&task.contract, &source, &source_sha.clone().unwrap_or_default()));
+    } else if let Some(module) = &module {
+        let current = task.step_target().unwrap_or_default().to_string();
+        cell.with(|f| {
+            if sha_of(f, &current).as_deref() == Some(&module[..]) {
+                f.contracts.set_installed(&task.contract, &current, module);
+            }
+        });
+    }
+    let (to, detail) = match (load_error, on_source) {
+        (None, true) => (TaskState::RolledBack, reason),
+        (Some(e), _) => (TaskState::Failed, format!("{reason}; loading the snapshot failed too: {e}")),
+        (None, false) if snapshot.is_none() && task.install_tried => {
+            (TaskState::Failed, format!("{reason}; no snapshot to roll back to"))
+        }
+        (None, false) => (TaskState::Failed, reason),
+    };
+    // Without an install, nothing changed: the task failed, it did not roll anything back.
+    let to = if !task.install_tried { TaskState::Failed } else { to };
+    advance(rt, cell, task, to, detail);
+    Next::Continue
+}
+
+/// Used by `Factory::restore_contract` and tests: whether `contract` is the subject of a live task.
+pub fn is_busy<M: Memory>(f: &Factory<M>, contract: &Principal) -> bool {
+    f.upgrades.contract_info(contract).busy_with.is_some()
+}
