@@ -29,13 +29,13 @@ async fn create_distribution(args: distribution_api::DistributionArgs) -> Create
     requests::create_distribution(&state(), &IcRuntime, ic_env::caller().principal, &args).await
 }
 
-// The next two take the candid-encoded arguments of their kind as a `blob` until their factories land; the argument
-// then becomes the kind's typed arguments. Until then they refuse every request before any payment.
-
 #[update(name = "createDao")]
-fn create_dao(_args: Vec<u8>) -> CreateResponse {
-    requests::create_without_factory(ContractKind::Dao)
+async fn create_dao(args: dao_api::DaoArgs) -> CreateResponse {
+    requests::create_dao(&state(), &IcRuntime, ic_env::caller().principal, &args).await
 }
+
+// The next one takes the candid-encoded arguments of its kind as a `blob` until its factory lands; the argument then
+// becomes the kind's typed arguments. Until then it refuses every request before any payment.
 
 #[update(name = "createLaunchpad")]
 fn create_launchpad(_args: Vec<u8>) -> CreateResponse {

@@ -54,6 +54,16 @@ pub async fn create_distribution<M: Memory, R: Runtime>(
     create_checked(state, runtime, user, ContractKind::Distribution, args, distribution_api::validate_init).await
 }
 
+/// `createDao` (governance token, voting rules, locks).
+pub async fn create_dao<M: Memory, R: Runtime>(
+    state: &Shared<M>,
+    runtime: &R,
+    user: Principal,
+    args: &dao_api::DaoArgs,
+) -> FleetResult<Principal> {
+    create_checked(state, runtime, user, ContractKind::Dao, args, dao_api::validate_init).await
+}
+
 /// `createDao`, `createLaunchpad`: their factories and argument types do not exist yet, so every request is refused
 /// before any payment.
 pub fn create_without_factory(kind: ContractKind) -> FleetResult<Principal> {

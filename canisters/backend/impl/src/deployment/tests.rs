@@ -508,7 +508,7 @@ fn a_token_its_owner_would_refuse_is_turned_away_before_any_charge() {
 fn kinds_without_a_factory_are_refused_without_touching_anything() {
     let fleet = fleet();
     fleet.world.calls.borrow_mut().clear(); // the setup's audit events
-    for kind in [ContractKind::Dao, ContractKind::Launchpad] {
+    for kind in [ContractKind::Launchpad] {
         let Err(FleetError::ServiceNotConfigured(message)) = super::requests::create_without_factory(kind) else {
             panic!("{kind:?} was not refused as not configured");
         };

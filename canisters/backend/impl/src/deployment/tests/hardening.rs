@@ -414,3 +414,37 @@ fn multisig_and_distribution_requests_are_checked_before_any_charge_and_then_pai
     assert_eq!(fleet.deployment(1).kind, ContractKind::Distribution);
     assert_eq!(fleet.charges(), 2);
 }
+
+// Issue #14: the DAO kind goes through the same paid flow, its arguments checked before any charge.
+
+#[test]
+fn dao_requests_are_checked_before_any_charge_and_then_paid_like_a_token() {
+    let fleet = fleet();
+    fleet.world.calls.borrow_mut().clear();
+    let dao = |quorum_basis_points| dao_api::DaoArgs {
+        name: "Guild".into(),
+        governance_token: p(70),
+        parameters: dao_api::DaoParameters {
+            voting_period_seconds: 3 * 24 * 3600,
+            quorum_basis_points,
+            approval_threshold_basis_points: 5_000,
+            min_stake_to_propose: Nat::from(1_000u32),
+            locks: vec![dao_api::LockOption { duration_seconds: 0, multiplier_basis_points: 10_000 }],
+        },
+    };
+    for bad in [dao(0), dao(10_001), dao_api::DaoArgs { governance_token: Principal::anonymous(), ..dao(1_000) }] {
+        let refused = block_on(super::super::requests::create_dao(&fleet.state, &fleet.world, alice(), &bad));
+        assert!(matches!(refused, Err(FleetError::InvalidInput(_))), "{refused:?}");
+    }
+    assert!(fleet.world.calls.borrow().is_empty(), "refused requests called out: {:?}", fleet.world.calls);
+    assert_eq!(fleet.charges(), 0);
+
+    const DAO_FEE: u128 = 500_000_000; // dao_factory.fee default: 5 ICP
+    fleet.world.ledger.borrow_mut().allowances.insert(alice(), DAO_FEE + LEDGER_FEE);
+    let created = block_on(super::super::requests::create_dao(&fleet.state, &fleet.world, alice(), &dao(2_000)));
+    assert!(created.is_ok(), "{created:?}");
+    assert_eq!(fleet.deployment(0).kind, ContractKind::Dao);
+    assert_eq!(fleet.deployment(0).stage, DeploymentStage::Completed);
+    assert_eq!(fleet.charges(), 1);
+    assert_eq!(fleet.balance(alice()), START_BALANCE - DAO_FEE - LEDGER_FEE, "charged exactly the DAO fee");
+}
