@@ -59,10 +59,11 @@ impl Env {
 
     fn on(pic: PocketIc, schedule: impl FnOnce(u64) -> Schedule, allocations: &[u64]) -> Self {
         let ledger = Self::create(&pic);
+        let token_wasm = canister_wasm("token");
         let token: TokenInit = ContractInit {
             factory: None,
             owner: principal("minter"),
-            version: VERSION.into(),
+            version: fleet_tests::fleet::token_version(&token_wasm).expect("the token wasm names its version"),
             args: TokenArgs {
                 name: "Vested Token".into(),
                 symbol: "VST".into(),
@@ -74,7 +75,7 @@ impl Env {
                 max_memo_length: None,
             },
         };
-        pic.install_canister(ledger, canister_wasm("token"), encode_one(token).unwrap(), Some(owner()));
+        pic.install_canister(ledger, token_wasm, encode_one(token).unwrap(), Some(owner()));
         let now = pic.get_time().as_nanos_since_unix_epoch();
         let recipients = allocations.iter().enumerate().map(|(i, a)| (recipient(i as u32 + 1), nat(*a))).collect();
         let init: DistributionInit = ContractInit {

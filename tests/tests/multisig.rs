@@ -77,9 +77,10 @@ impl Wallet {
             logo: None,
             max_memo_length: None,
         };
-        let token_init: TokenInit =
-            ContractInit { factory: None, owner: owner(), version: VERSION.into(), args: token };
-        pic.install_canister(ledger, canister_wasm("token"), encode_one(token_init).unwrap(), Some(owner()));
+        let token_wasm = canister_wasm("token");
+        let version = fleet_tests::fleet::token_version(&token_wasm).expect("the token wasm names its version");
+        let token_init: TokenInit = ContractInit { factory: None, owner: owner(), version, args: token };
+        pic.install_canister(ledger, token_wasm, encode_one(token_init).unwrap(), Some(owner()));
         pic.install_canister(
             id,
             canister_wasm("multisig"),

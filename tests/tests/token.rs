@@ -16,7 +16,7 @@ use token_api::{
 };
 
 /// The version compiled into the token wasm (the token crate's version).
-const TOKEN_VERSION: &str = "1.0.0";
+const TOKEN_VERSION: &str = "1.1.0";
 const FEE: u64 = 10_000;
 
 fn principal(name: &str) -> Principal {
@@ -202,14 +202,14 @@ fn install_answers_the_icrc1_and_runtime_queries() {
     assert!(metadata.contains(&("icrc1:symbol".to_string(), MetadataValue::Text("FTT".into()))), "{metadata:?}");
     let standards: Vec<StandardRecord> = token.query0("icrc10_supported_standards");
     let names: Vec<&str> = standards.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(names, vec!["ICRC-1", "ICRC-2", "ICRC-10"]);
+    assert_eq!(names, vec!["ICRC-1", "ICRC-2", "ICRC-3", "ICRC-10"]);
 
     assert_eq!(token.query0::<String>("version"), TOKEN_VERSION);
     assert_eq!(token.query0::<Principal>("owner"), owner());
     assert_eq!(token.query0::<Option<Principal>>("factory"), None);
     let health: ContractHealth = token.query0("health");
     assert!(health.ok, "{health:?}");
-    assert_eq!((health.version.as_str(), health.schema_version), (TOKEN_VERSION, 1));
+    assert_eq!((health.version.as_str(), health.schema_version), (TOKEN_VERSION, 2));
 }
 
 #[test]

@@ -17,7 +17,7 @@ use token_factory_api::{
     FactoryStats, UpgradeMetadata, UploadChunkArgs, UploadProgress, VersionInfo, VersionStatus,
 };
 
-const TOKEN_VERSION: &str = "1.0.0";
+const TOKEN_VERSION: &str = "1.1.0";
 const CHUNK: usize = 128 * 1024;
 
 fn principal(name: &str) -> Principal {
@@ -352,8 +352,8 @@ fn module_over_the_threshold_is_installed_from_chunks() {
 #[test]
 fn failed_install_keeps_the_canister_as_a_spare_that_the_next_deployment_reuses() {
     let factory = Factory::ready();
-    // 1.0.1 passes the registry's checks (its metadata says 1.0.1) but the contract refuses to install as 1.0.1.
-    factory.publish("1.0.1", &relabelled_token_wasm("1.0.1")).unwrap();
+    // 1.1.1 passes the registry's checks (its metadata says 1.1.1) but the contract refuses to install as 1.1.1.
+    factory.publish("1.1.1", &relabelled_token_wasm("1.1.1")).unwrap();
     let result = factory.create(backend(), "BAD", Some(9));
     assert!(matches!(result, Err(FleetError::CallFailed { ref method, .. }) if method == "install_code"), "{result:?}");
     let events: R<Page<token_factory_api::Event>> = factory.query(admin(), "getEvents", (PageRequest::default(),));
@@ -371,10 +371,10 @@ fn failed_install_keeps_the_canister_as_a_spare_that_the_next_deployment_reuses(
         factory.query(admin(), "listPendingDeployments", (PageRequest::default(),));
     assert_eq!(pending.unwrap().total, 0);
     assert_eq!(factory.contracts_of(admin(), owner()).total, 0);
-    // The same request replays its failure (the backend refunded it); yanking 1.0.1 makes deployments work again.
+    // The same request replays its failure (the backend refunded it); yanking 1.1.1 makes deployments work again.
     assert_eq!(factory.create(backend(), "BAD", Some(9)), result);
     let yanked: R<VersionInfo> =
-        factory.update(release(), "yankVersion", ("1.0.1".to_string(), "refuses to install".to_string()));
+        factory.update(release(), "yankVersion", ("1.1.1".to_string(), "refuses to install".to_string()));
     assert_eq!(yanked.unwrap().status, VersionStatus::Yanked);
     let balance = factory.pic.cycle_balance(factory.id);
     let id = factory.create(backend(), "GOOD", Some(10)).unwrap();

@@ -1,5 +1,5 @@
-//! The token contract's interface: an ICRC-1 + ICRC-2 ledger (ICRC-10 for the standards list) with a paginated
-//! transaction log, deployed by the token factory or installed by hand (the fleet's local payment ledger).
+//! The token contract's interface: an ICRC-1 + ICRC-2 ledger with an ICRC-3 block log (ICRC-10 for the standards
+//! list) and a paginated transaction log, deployed by the token factory or installed by hand (the fleet's local payment ledger).
 //!
 //! Callers, the factory and tests depend on this crate, never on the implementation. `token.did` is the candid
 //! interface; the implementation crate checks itself against it in a test.
@@ -10,11 +10,17 @@ use candid::{CandidType, Nat};
 use serde::{Deserialize, Serialize};
 
 pub use icrc_ledger_types::icrc::generic_metadata_value::MetadataValue;
+/// An ICRC-3 block: the standard's generic `Value`.
+pub use icrc_ledger_types::icrc::generic_value::ICRC3Value;
 pub use icrc_ledger_types::icrc1::account::{Account, Subaccount};
 pub use icrc_ledger_types::icrc1::transfer::{BlockIndex, Memo, NumTokens, TransferArg, TransferError};
 pub use icrc_ledger_types::icrc2::allowance::{Allowance, AllowanceArgs};
 pub use icrc_ledger_types::icrc2::approve::{ApproveArgs, ApproveError};
 pub use icrc_ledger_types::icrc2::transfer_from::{TransferFromArgs, TransferFromError};
+pub use icrc_ledger_types::icrc3::archive::{GetArchivesArgs, GetArchivesResult, ICRC3ArchiveInfo};
+pub use icrc_ledger_types::icrc3::blocks::{
+    BlockWithId, GetBlocksRequest, GetBlocksResult, ICRC3DataCertificate, SupportedBlockType,
+};
 pub use icrc_ledger_types::icrc3::transactions::{
     Approve, Burn, GetTransactionsRequest, GetTransactionsResponse, Mint, Transaction, Transfer,
 };
@@ -62,6 +68,8 @@ pub const DEFAULT_MAX_MEMO_LENGTH: u16 = 32;
 pub const MAX_MEMO_LENGTH: u16 = 256;
 /// Most transactions one `get_transactions` call returns, whatever `length` asks for.
 pub const MAX_TRANSACTIONS_PER_REQUEST: u64 = 1_000;
+/// Most blocks one `icrc3_get_blocks` call returns, all its ranges together, whatever they ask for.
+pub const MAX_BLOCKS_PER_REQUEST: u64 = 1_000;
 /// Transactions with a `created_at_time` are deduplicated within this window (ICRC-1 `TX_WINDOW`), 24 hours.
 pub const TRANSACTION_WINDOW_NANOS: u64 = 24 * 60 * 60 * 1_000_000_000;
 /// Clock drift tolerated between the caller and the ledger (ICRC-1 `PERMITTED_DRIFT`), 60 seconds.
@@ -82,9 +90,21 @@ pub fn supported_standards() -> Vec<StandardRecord> {
     [
         ("ICRC-1", "https://github.com/dfinity/ICRC-1/tree/main/standards/ICRC-1"),
         ("ICRC-2", "https://github.com/dfinity/ICRC-1/tree/main/standards/ICRC-2"),
+        ("ICRC-3", "https://github.com/dfinity/ICRC-1/tree/main/standards/ICRC-3"),
         ("ICRC-10", "https://github.com/dfinity/ICRC/blob/main/ICRCs/ICRC-10/ICRC-10.md"),
     ]
     .into_iter()
     .map(|(name, url)| StandardRecord { name: name.to_string(), url: url.to_string() })
     .collect()
+}
+
+/// The ICRC-3 block types this ledger writes (`btype` of every block): the ICRC-1 and ICRC-2 block schemas of the
+/// ICRC-3 standard.
+pub fn supported_block_types() -> Vec<SupportedBlockType> {
+    const ICRC1: &str = "https://github.com/dfinity/ICRC-1/blob/main/standards/ICRC-1/README.md";
+    const ICRC2: &str = "https://github.com/dfinity/ICRC-1/blob/main/standards/ICRC-2/README.md";
+    [("1burn", ICRC1), ("1mint", ICRC1), ("1xfer", ICRC1), ("2approve", ICRC2), ("2xfer", ICRC2)]
+        .into_iter()
+        .map(|(block_type, url)| SupportedBlockType { block_type: block_type.to_string(), url: url.to_string() })
+        .collect()
 }

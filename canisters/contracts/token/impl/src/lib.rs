@@ -1,7 +1,8 @@
-//! The token contract: an ICRC-1 + ICRC-2 ledger (ICRC-10 standards list) with a paginated transaction log, running
-//! on the contract runtime (owner, factory, version, migrations, `health`). The logic is in `ledger`, plain Rust over
+//! The token contract: an ICRC-1 + ICRC-2 ledger with an ICRC-3 block log (ICRC-10 standards list) and a paginated
+//! transaction log, running on the contract runtime (owner, factory, version, migrations, `health`). The logic is in `ledger`, plain Rust over
 //! stable structures; the endpoint files are one line each.
 
+mod block_catch_up;
 mod ingress;
 pub mod ledger;
 mod lifecycle;
@@ -27,8 +28,10 @@ use {
     candid::Nat,
     fleet_api::ContractUpgrade,
     token_api::{
-        Account, Allowance, AllowanceArgs, ApproveArgs, ApproveError, GetTransactionsRequest, GetTransactionsResponse,
-        MetadataValue, StandardRecord, TokenInit, TransferArg, TransferError, TransferFromArgs, TransferFromError,
+        Account, Allowance, AllowanceArgs, ApproveArgs, ApproveError, GetArchivesArgs, GetArchivesResult,
+        GetBlocksRequest, GetBlocksResult, GetTransactionsRequest, GetTransactionsResponse, ICRC3DataCertificate,
+        MetadataValue, StandardRecord, SupportedBlockType, TokenInit, TransferArg, TransferError, TransferFromArgs,
+        TransferFromError,
     },
 };
 
@@ -43,5 +46,14 @@ mod did_tests {
             &super::__export_service(),
             include_str!("../../api/token.did"),
         );
+    }
+
+    /// Callers of the released 1.0.0 keep working: only additions (candid's service subtyping).
+    #[test]
+    fn token_did_is_backward_compatible_with_the_released_1_0_0() {
+        use candid_parser::utils::{service_compatible, CandidSource};
+        let released = include_str!("../../../../../wasm-registry/token/1.0.0/token.did");
+        service_compatible(CandidSource::Text(include_str!("../../api/token.did")), CandidSource::Text(released))
+            .unwrap_or_else(|e| panic!("token.did breaks callers of 1.0.0: {e}"));
     }
 }

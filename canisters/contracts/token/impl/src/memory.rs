@@ -18,3 +18,7 @@ pub const TRANSACTIONS_DATA: u8 = 16;
 pub const DEDUP: u8 = 17;
 /// Dedup entries by `created_at_time`, for forgetting them after the window (`StableBTreeMap`).
 pub const DEDUP_EXPIRIES: u8 = 18;
+/// Hash of each ICRC-3 block, by block index (`StableVec<[u8; 32]>`). Added in 1.1.0 (schema 2).
+pub const BLOCK_HASHES: u8 = 19;
+/// The schema 1 → 2 block log migration's record (`StableCell`), `None` on a ledger installed at schema 2.
+pub const BLOCK_LOG_MIGRATION: u8 = 20;

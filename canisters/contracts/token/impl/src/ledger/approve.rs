@@ -77,6 +77,7 @@ impl<M: Memory> Ledger<M> {
             timestamp: now,
             created_at_time: args.created_at_time,
             memo: args.memo.clone().map(|m| m.0),
+            fee_in_request: Some(args.fee.is_some()),
         };
         let index = self.commit(tx, dedup)?;
         self.set_allowance(key, StoredAllowance { amount, expires_at: args.expires_at });

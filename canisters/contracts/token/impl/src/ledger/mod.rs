@@ -1,4 +1,5 @@
-//! The ledger: balances, allowances, total supply, the transaction log and deduplication, all in stable structures.
+//! The ledger: balances, allowances, total supply, the transaction log, its ICRC-3 block log and deduplication, all
+//! in stable structures.
 //! Plain Rust over any `Memory`: the canister runs it on its stable memory, unit tests on `VectorMemory`.
 //!
 //! Every update follows the same shape: validate everything (no state touched), append the transaction to the log
@@ -6,6 +7,8 @@
 //! Invariant: the sum of all balances equals the total supply, which never exceeds `u128::MAX`.
 
 mod approve;
+pub mod block;
+mod block_log;
 mod dedup;
 mod error;
 mod keys;
@@ -16,10 +19,12 @@ mod transfer_from;
 #[cfg(test)]
 mod tests;
 
+pub use block_log::{BlockLogMigration, CatchUp};
 pub use error::LedgerError;
 pub use transaction::{Operation, StoredTx};
 
 use crate::memory;
+use block_log::BlockLog;
 use candid::{CandidType, Nat};
 use contract_runtime::storable::Candid;
 use dedup::Dedup;
@@ -70,6 +75,7 @@ pub struct Ledger<M: Memory> {
     transactions: StableLog<Candid<StoredTx>, M, M>,
     dedup: StableBTreeMap<[u8; 32], u64, M>,
     dedup_expiries: StableBTreeMap<DedupExpiry, (), M>,
+    blocks: BlockLog<M>,
 }
 
 impl<M: Memory> Ledger<M> {
@@ -84,6 +90,7 @@ impl<M: Memory> Ledger<M> {
             transactions: StableLog::init(memory(memory::TRANSACTIONS_INDEX), memory(memory::TRANSACTIONS_DATA)),
             dedup: StableBTreeMap::init(memory(memory::DEDUP)),
             dedup_expiries: StableBTreeMap::init(memory(memory::DEDUP_EXPIRIES)),
+            blocks: BlockLog::open(memory(memory::BLOCK_HASHES), memory(memory::BLOCK_LOG_MIGRATION)),
         }
     }
 
@@ -107,6 +114,7 @@ impl<M: Memory> Ledger<M> {
                 timestamp: now,
                 created_at_time: None,
                 memo: None,
+                fee_in_request: None,
             };
             self.commit(tx, None).map_err(|e| FleetError::Internal(format!("minting the initial balances: {e:?}")))?;
         }
@@ -175,6 +183,15 @@ impl<M: Memory> Ledger<M> {
         if config.name.is_empty() {
             return Err("the ledger is not initialized".to_string());
         }
+        let behind = self.blocks_behind();
+        if behind > 0 {
+            return Err(format!(
+                "migrating: the ICRC-3 block log is being built, {} of {} transactions have their block ({behind} to \
+                 go); transfers are accepted meanwhile, icrc3_get_blocks serves the blocks built so far",
+                self.built_blocks(),
+                self.transactions.len()
+            ));
+        }
         Ok(format!(
             "{} ({}): {} accounts, total supply {}, {} transactions",
             config.name,
@@ -203,6 +220,7 @@ impl<M: Memory> Ledger<M> {
     /// Appends a validated transaction, applies it and remembers it for deduplication. Returns its index.
     fn commit(&mut self, tx: StoredTx, dedup: Option<Dedup>) -> Result<u64, LedgerError> {
         let index = self.transactions.append(&Candid(tx.clone())).map_err(|_| LedgerError::TemporarilyUnavailable)?;
+        self.chain_block(index, &tx);
         if let Err(violation) = self.apply(&tx.operation) {
             // Validation ran before the append, so this is a bug. Trapping rolls back the whole message (the
             // append included) instead of leaving a logged transaction half applied.

@@ -15,6 +15,9 @@ pub struct StoredTx {
     pub timestamp: u64,
     pub created_at_time: Option<u64>,
     pub memo: Option<ByteBuf>,
+    /// Whether the caller named the fee in its request (ICRC-3 then shows it in `tx.fee`, else at the block's top
+    /// level). Added in 1.1.0: `None` in what 1.0.0 logged, and for the mints of the initial balances.
+    pub fee_in_request: Option<bool>,
 }
 
 #[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]

@@ -58,6 +58,7 @@ impl<M: Memory> Ledger<M> {
             timestamp: now,
             created_at_time: arg.created_at_time,
             memo: arg.memo.clone().map(|m| m.0),
+            fee_in_request: Some(arg.fee.is_some()),
         };
         self.commit(tx, dedup)
     }

@@ -6,5 +6,7 @@ use token_api::{ApproveArgs, ApproveError};
 #[update]
 fn icrc2_approve(args: ApproveArgs) -> Result<Nat, ApproveError> {
     let (caller, now) = (ic_cdk::api::msg_caller(), ic_cdk::api::time());
-    state::mutate(|l| l.approve(caller, &args, now)).map(Nat::from).map_err(Into::into)
+    let index = state::mutate(|l| l.approve(caller, &args, now))?;
+    crate::block_catch_up::certify_tip();
+    Ok(Nat::from(index))
 }

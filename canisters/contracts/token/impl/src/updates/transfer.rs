@@ -6,5 +6,7 @@ use token_api::{TransferArg, TransferError};
 #[update]
 fn icrc1_transfer(arg: TransferArg) -> Result<Nat, TransferError> {
     let (caller, now) = (ic_cdk::api::msg_caller(), ic_cdk::api::time());
-    state::mutate(|l| l.transfer(caller, &arg, now)).map(Nat::from).map_err(Into::into)
+    let index = state::mutate(|l| l.transfer(caller, &arg, now))?;
+    crate::block_catch_up::certify_tip();
+    Ok(Nat::from(index))
 }

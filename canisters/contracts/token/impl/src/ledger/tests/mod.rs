@@ -3,6 +3,8 @@
 //! the balances equals the total supply.
 
 mod approve;
+mod block_migration;
+mod blocks;
 mod dedup;
 mod dedup_as_sent;
 mod log;
