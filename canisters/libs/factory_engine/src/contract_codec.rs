@@ -102,35 +102,35 @@ pub fn decode(bytes: &[u8]) -> ContractRecord {
     }
 }
 
-fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+pub(crate) fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     // Every text of a record is bounded far below 64 KiB (names and statuses are validated, versions are ≤ 64).
     let len = bytes.len().min(u16::MAX as usize);
     out.extend_from_slice(&(len as u16).to_le_bytes());
     out.extend_from_slice(&bytes[..len]);
 }
 
-struct Reader<'a>(&'a [u8]);
+pub(crate) struct Reader<'a>(pub(crate) &'a [u8]);
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> &'a [u8] {
+    pub(crate) fn take(&mut self, n: usize) -> &'a [u8] {
         let (head, rest) = self.0.split_at(n);
         self.0 = rest;
         head
     }
-    fn u8(&mut self) -> u8 {
+    pub(crate) fn u8(&mut self) -> u8 {
         self.take(1)[0]
     }
-    fn u64(&mut self) -> u64 {
+    pub(crate) fn u64(&mut self) -> u64 {
         u64::from_le_bytes(self.take(8).try_into().expect("8 bytes"))
     }
-    fn bytes(&mut self) -> &'a [u8] {
+    pub(crate) fn bytes(&mut self) -> &'a [u8] {
         let len = u16::from_le_bytes(self.take(2).try_into().expect("2 bytes")) as usize;
         self.take(len)
     }
-    fn string(&mut self) -> String {
+    pub(crate) fn string(&mut self) -> String {
         String::from_utf8_lossy(self.bytes()).into_owned()
     }
-    fn principal(&mut self) -> Principal {
+    pub(crate) fn principal(&mut self) -> Principal {
         let (principal, rest) = take_principal(self.0);
         self.0 = rest;
         principal

@@ -152,6 +152,13 @@ async fn preflight<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, m
         advance(rt, cell, task, TaskState::Skipped, format!("AlreadyAtTarget: the contract already runs {final_target}"));
         return Next::Continue;
     }
+    if let Some(sent) = task.top_up_in_flight.take() {
+        // Resumed after a lost deposit reply: below the floor still means it never arrived.
+        if facts.cycles < params.cycles_floor {
+            task.cycles_topped_up = task.cycles_topped_up.saturating_sub(sent);
+        }
+        cell.with(|f| f.upgrades.save_task(task.state, &task, String::new()));
+    }
     if facts.cycles < params.cycles_floor {
         let wanted = params.cycles_floor + params.cycles_floor / 2 - facts.cycles;
         let allowed = params.top_up_cap.saturating_sub(task.cycles_topped_up);
@@ -168,11 +175,15 @@ async fn preflight<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, m
         }
         // Counted before the await: a lost reply must not make a resumed task give the contract the cycles twice.
         task.cycles_topped_up += wanted;
+        task.top_up_in_flight = Some(wanted);
         cell.with(|f| f.upgrades.save_task(task.state, &task, String::new()));
         if let Err(e) = rt.deposit_cycles(task.contract, wanted).await {
+            task.cycles_topped_up -= wanted;
+            task.top_up_in_flight = None;
             advance(rt, cell, task, TaskState::Failed, format!("deposit_cycles: {e}"));
             return Next::Continue;
         }
+        task.top_up_in_flight = None;
     }
     advance(rt, cell, task, TaskState::Stopping, "preflight passed".into());
     Next::Continue

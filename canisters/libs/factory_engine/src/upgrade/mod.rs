@@ -18,6 +18,7 @@ pub mod path;
 pub mod rollouts;
 pub mod scheduler;
 pub mod store;
+mod task_codec;
 
 #[cfg(test)]
 mod tests;

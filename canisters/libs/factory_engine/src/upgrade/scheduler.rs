@@ -117,6 +117,7 @@ impl<M: Memory> Factory<M> {
                 install_tried: false,
                 reason: reason.clone(),
                 cycles_topped_up: 0,
+                top_up_in_flight: None,
                 started_at: now,
                 state_since: now,
             };

@@ -29,6 +29,9 @@ pub struct Task {
     pub install_tried: bool,
     pub reason: Option<String>,
     pub cycles_topped_up: u128,
+    /// A deposit sent whose reply was not seen yet (counted in `cycles_topped_up`): a resumed preflight learns from
+    /// the contract's balance whether it arrived.
+    pub top_up_in_flight: Option<u128>,
     pub started_at: u64,
     /// When the task entered its current state (stop timeouts and verification deadlines count from it).
     pub state_since: u64,
@@ -113,7 +116,7 @@ pub struct UpgradeMeta {
     pub active_rollout: Option<u64>,
 }
 
-candid_storable!(Task, Rollout, UpgradeMeta, ContractUpgradeInfo, JournalEntry);
+candid_storable!(Rollout, UpgradeMeta, ContractUpgradeInfo, JournalEntry);
 
 pub struct UpgradeStore<M: Memory> {
     meta: StableCell<UpgradeMeta, Mem<M>>,

@@ -1,1 +1,218 @@
+//! The step machine on the fake runtime: a clean upgrade, each fault kind, a fault at every await, and the
+//! factory's own upgrade (its futures dropped, the state reopened from the same memory) at every await.
 
+use candid::Principal;
+use fleet_api::{ContractStatus, DeployOptions, UpgradePolicy};
+
+use crate::testing::{block_on, interrupt, Step, UPGRADE_STEPS};
+use crate::tests::{alice, args, backend, Env};
+use crate::upgrade::api::TaskState;
+use crate::upgrade::machine::run_task;
+use crate::upgrade::owner::{restore_my_contract, upgrade_my_contract};
+use crate::Caller;
+
+pub const STATE: &[u8] = b"balances and allowances";
+
+pub struct Upgradable {
+    pub env: Env,
+    pub contract: Principal,
+    pub v1: Vec<u8>,
+    pub v2: Vec<u8>,
+}
+
+/// A contract deployed at 1.0.0 (holding `STATE`), then 1.1.0 published.
+pub fn upgradable() -> Upgradable {
+    let env = Env::new();
+    let v1 = env.publish("1.0.0", 2_000).unwrap();
+    let contract = env.deploy(backend(), alice(), args("t"), DeployOptions::default()).unwrap();
+    let v2 = env.publish("1.1.0", 2_000).unwrap();
+    for (module, version) in [(&v1, "1.0.0"), (&v2, "1.1.0")] {
+        env.rt.module_versions.borrow_mut().insert(module.clone(), version.into());
+    }
+    env.rt.canisters.borrow_mut().get_mut(&contract).unwrap().state = STATE.to_vec();
+    Upgradable { env, contract, v1, v2 }
+}
+
+pub fn owner() -> Caller {
+    Caller::new(alice(), false)
+}
+
+/// Runs scheduler ticks (3 s apart) until nothing is left to do.
+pub fn drive(env: &Env) {
+    for _ in 0..200 {
+        env.rt.now.set(env.rt.now.get() + 3_000_000_000);
+        let plan = env.factory.borrow_mut().plan_tick(env.rt.now.get(), env.rt.self_id);
+        for id in plan.run {
+            block_on(run_task(&env.rt, &env.factory, id));
+        }
+        for contract in plan.unstick {
+            let _ = block_on(crate::Runtime::start_canister(&env.rt, contract));
+        }
+        if !env.factory.borrow().upgrades_pending() {
+            return;
+        }
+    }
+    panic!("the scheduler never settled");
+}
+
+/// What must hold after any upgrade, whatever failed: running, on the old or the new module with its state, the
+/// record matching the module, the task settled.
+pub fn assert_settled(u: &Upgradable, task: u64) -> TaskState {
+    let canister = u.env.rt.canister(&u.contract).unwrap();
+    assert!(!canister.stopped, "the contract is left stopped");
+    assert_eq!(canister.state, STATE, "the contract's state changed");
+    let module = canister.module.clone().unwrap();
+    assert!(module == u.v1 || module == u.v2, "an unknown module is installed");
+    let f = u.env.factory.borrow();
+    let record = f.contracts.get(&u.contract).unwrap();
+    let expected = if module == u.v1 { "1.0.0" } else { "1.1.0" };
+    assert_eq!(record.version, expected, "the record does not match the installed module");
+    let task = f.upgrades.task(task).unwrap();
+    assert!(task.state.is_terminal(), "task left {:?}", task.state);
+    assert!(f.upgrades.contract_info(&u.contract).busy_with.is_none(), "the contract stays locked");
+    task.state
+}
+
+#[test]
+fn an_owner_upgrade_stops_snapshots_installs_starts_and_verifies() {
+    let u = upgradable();
+    let view = block_on(upgrade_my_contract(&u.env.rt, &u.env.factory, owner(), u.contract, None)).unwrap();
+    assert_eq!(view.state, TaskState::Done);
+    assert_eq!(view.path, ["1.1.0"]);
+    assert_eq!(assert_settled(&u, view.id), TaskState::Done);
+    assert_eq!(u.env.rt.canister(&u.contract).unwrap().module.unwrap(), u.v2);
+    assert_eq!(u.env.rt.canister(&u.contract).unwrap().snapshots.len(), 1);
+    let calls = u.env.rt.calls();
+    let order: Vec<&str> = calls.iter().copied().skip_while(|c| *c != "stop_canister").collect();
+    assert_eq!(
+        &order[..5],
+        ["stop_canister", "list_canister_snapshots", "take_canister_snapshot", "canister_status", "install_code(upgrade)"]
+    );
+    // The journal has every transition.
+    let journal = u.env.factory.borrow().upgrades.journal_page(
+        &crate::upgrade::api::JournalFilter::Contract(u.contract),
+        fleet_api::PageRequest::new(0, 50),
+    );
+    assert_eq!(journal.items.first().map(|e| e.to), Some(TaskState::Done));
+    assert!(journal.total >= 6, "{journal:?}");
+}
+
+#[test]
+fn only_the_owner_may_upgrade_and_a_second_upgrade_finds_nothing_newer() {
+    let u = upgradable();
+    let stranger = Caller::new(Principal::from_slice(&[77; 29]), false);
+    let refused = block_on(upgrade_my_contract(&u.env.rt, &u.env.factory, stranger, u.contract, None));
+    assert!(matches!(refused, Err(fleet_api::FleetError::Unauthorized(_))), "{refused:?}");
+    let downgrade = block_on(upgrade_my_contract(&u.env.rt, &u.env.factory, owner(), u.contract, Some("0.9.0".into())));
+    assert!(downgrade.is_err());
+    block_on(upgrade_my_contract(&u.env.rt, &u.env.factory, owner(), u.contract, None)).unwrap();
+    let again = block_on(upgrade_my_contract(&u.env.rt, &u.env.factory, owner(), u.contract, None));
+    assert!(matches!(again, Err(fleet_api::FleetError::InvalidInput(_))), "{again:?}");
+}
+
+#[test]
+fn a_trapping_post_upgrade_is_rolled_back_to_the_exact_state() {
+    let u = upgradable();
+    u.env.rt.trapping_modules.borrow_mut().insert(u.v2.clone());
+    let view = block_on(upgrade_my_contract(&u.env.rt, &u.env.factory, owner(), u.contract, None)).unwrap();
+    assert_eq!(view.state, TaskState::RolledBack, "{view:?}");
+    assert!(view.reason.unwrap().contains("post_upgrade"));
+    assert_eq!(assert_settled(&u, view.id), TaskState::RolledBack);
+    assert_eq!(u.env.rt.canister(&u.contract).unwrap().module.unwrap(), u.v1);
+}
+
+#[test]
+fn a_failed_snapshot_load_still_starts_the_contract_and_reports_both_errors() {
+    let u = upgradable();
+    u.env.rt.unhealthy.borrow_mut().insert(u.contract);
+    u.env.rt.fail_at(Step::LoadSnapshot);
+    let view = block_on(upgrade_my_contract(&u.env.rt, &u.env.factory, owner(), u.contract, None)).unwrap();
+    // Unhealthy: waits for the grace period, then rolls back; the load fails.
+    assert_eq!(view.state, TaskState::Verifying);
+    u.env.rt.now.set(u.env.rt.now.get() + crate::upgrade::machine::VERIFY_GRACE_NS);
+    drive(&u.env);
+    let task = u.env.factory.borrow().upgrades.task(view.id).unwrap();
+    assert_eq!(task.state, TaskState::Failed);
+    assert!(!u.env.rt.canister(&u.contract).unwrap().stopped);
+    let journal = u.env.factory.borrow().upgrades.journal_page(
+        &crate::upgrade::api::JournalFilter::Contract(u.contract),
+        fleet_api::PageRequest::new(0, 1),
+    );
+    let detail = &journal.items[0].detail;
+    assert!(detail.contains("health") && detail.contains("loading the snapshot failed"), "{detail}");
+}
+
+#[test]
+fn an_owner_who_removed_the_factory_gets_a_detached_contract() {
+    let u = upgradable();
+    u.env.rt.canisters.borrow_mut().get_mut(&u.contract).unwrap().controllers = vec![alice()];
+    let view = block_on(upgrade_my_contract(&u.env.rt, &u.env.factory, owner(), u.contract, None)).unwrap();
+    assert_eq!(view.state, TaskState::Skipped);
+    assert!(view.reason.unwrap().starts_with("Detached"));
+    let f = u.env.factory.borrow();
+    assert_eq!(f.contracts.get(&u.contract).unwrap().status, ContractStatus::Detached);
+    drop(f);
+    let again = block_on(upgrade_my_contract(&u.env.rt, &u.env.factory, owner(), u.contract, None));
+    assert!(matches!(again, Err(fleet_api::FleetError::InvalidState(_))), "a detached contract is never touched");
+}
+
+#[test]
+fn a_contract_low_on_cycles_is_topped_up_once() {
+    let u = upgradable();
+    u.env.rt.canisters.borrow_mut().get_mut(&u.contract).unwrap().cycles = 100_000_000_000;
+    let before = u.env.rt.balance.get();
+    let view = block_on(upgrade_my_contract(&u.env.rt, &u.env.factory, owner(), u.contract, None)).unwrap();
+    assert_eq!(view.state, TaskState::Done);
+    assert!(view.cycles_topped_up > 0);
+    assert_eq!(before - u.env.rt.balance.get(), view.cycles_topped_up, "given exactly once");
+}
+
+#[test]
+fn a_fault_at_every_await_leaves_the_contract_running_on_one_version() {
+    for step in UPGRADE_STEPS {
+        let u = upgradable();
+        u.env.rt.fail_once_at(step);
+        let view = block_on(upgrade_my_contract(&u.env.rt, &u.env.factory, owner(), u.contract, None)).unwrap();
+        drive(&u.env);
+        let state = assert_settled(&u, view.id);
+        assert!(matches!(state, TaskState::Done | TaskState::RolledBack | TaskState::Failed), "{step:?}: {state:?}");
+    }
+}
+
+#[test]
+fn a_factory_upgrade_at_every_await_resumes_and_finishes() {
+    for step in UPGRADE_STEPS {
+        for after in [false, true] {
+            let u = upgradable();
+            u.env.rt.canisters.borrow_mut().get_mut(&u.contract).unwrap().cycles = 100_000_000_000;
+            let before = u.env.rt.balance.get();
+            if after {
+                u.env.rt.pause_after(step);
+            } else {
+                u.env.rt.pause_at(step);
+            }
+            let id = u.env.factory.borrow_mut().prepare_owner_upgrade(&owner(), u.env.rt.now.get(), u.contract, None).unwrap();
+            interrupt(run_task(&u.env.rt, &u.env.factory, id));
+            // The factory is upgraded: every future is gone, the state is reopened from stable memory.
+            u.env.upgrade();
+            drive(&u.env);
+            let state = assert_settled(&u, id);
+            assert_eq!(state, TaskState::Done, "{step:?} (after: {after}) did not finish");
+            let task = u.env.factory.borrow().upgrades.task(id).unwrap();
+            assert_eq!(before - u.env.rt.balance.get(), task.cycles_topped_up, "{step:?}: cycles given twice");
+            assert!(u.env.rt.canister(&u.contract).unwrap().snapshots.len() <= 2, "{step:?}: snapshots leak");
+        }
+    }
+}
+
+#[test]
+fn restore_puts_back_the_pre_upgrade_snapshot_and_its_version() {
+    let u = upgradable();
+    block_on(upgrade_my_contract(&u.env.rt, &u.env.factory, owner(), u.contract, None)).unwrap();
+    u.env.rt.canisters.borrow_mut().get_mut(&u.contract).unwrap().state = b"changed by 1.1.0".to_vec();
+    let view = block_on(restore_my_contract(&u.env.rt, &u.env.factory, owner(), u.contract)).unwrap();
+    assert_eq!(view.state, TaskState::RolledBack, "{view:?}");
+    assert_settled(&u, view.id);
+    assert_eq!(u.env.factory.borrow().contracts.get(&u.contract).unwrap().version, "1.0.0");
+    assert_eq!(u.env.factory.borrow().contracts.get(&u.contract).unwrap().upgrade_policy, UpgradePolicy::Manual);
+}

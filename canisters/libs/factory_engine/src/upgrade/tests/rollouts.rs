@@ -1,1 +1,179 @@
+//! Rollouts on the fake runtime: eligibility per policy, a canary then widening, the failure budget, the factory's
+//! own upgrade mid-rollout, and every refusal of a bad plan.
 
+use candid::Principal;
+use fleet_api::{DeployOptions, FleetError, UpgradePolicy};
+
+use super::machine::{drive, owner, upgradable, STATE};
+use crate::tests::{alice, args, backend, nobody, releaser, Env};
+use crate::upgrade::api::*;
+
+fn plan(selector: RolloutSelector) -> RolloutPlan {
+    RolloutPlan {
+        target_version: "1.1.0".into(),
+        selector,
+        batch_size: 10,
+        max_concurrency: 2,
+        failure_budget: 2,
+        snapshot: None,
+        stop_timeout_seconds: None,
+        cycles_floor: None,
+        top_up_cap: None,
+    }
+}
+
+/// `upgradable()` plus five more contracts of alice's: policies Auto ×3, AutoWithinMajor, Manual, Pinned(1.0.0).
+fn fleet() -> (Env, Vec<Principal>, Vec<u8>) {
+    let u = upgradable();
+    let env = u.env;
+    let mut contracts = vec![u.contract];
+    env.rt.module_versions.borrow_mut().clear();
+    for _ in 0..5 {
+        // Deployed at the default (1.1.0 is newest): pin the default to 1.0.0 first.
+        env.factory.borrow_mut().set_default_version(&crate::tests::controller(), 1, Some("1.0.0".into())).unwrap();
+        contracts.push(env.deploy(backend(), alice(), args("t"), DeployOptions::default()).unwrap());
+    }
+    let v1 = u.v1.clone();
+    env.rt.module_versions.borrow_mut().insert(u.v1, "1.0.0".into());
+    env.rt.module_versions.borrow_mut().insert(u.v2.clone(), "1.1.0".into());
+    let policies = [
+        UpgradePolicy::Auto,
+        UpgradePolicy::Auto,
+        UpgradePolicy::Auto,
+        UpgradePolicy::AutoWithinMajor,
+        UpgradePolicy::Manual,
+        UpgradePolicy::Pinned("1.0.0".into()),
+    ];
+    for (contract, policy) in contracts.iter().zip(policies) {
+        env.rt.canisters.borrow_mut().get_mut(contract).unwrap().state = STATE.to_vec();
+        env.factory.borrow_mut().set_upgrade_policy(&owner(), 1, *contract, policy).unwrap();
+    }
+    (env, contracts, v1)
+}
+
+#[test]
+fn a_canary_then_widening_upgrades_exactly_the_opted_in_contracts() {
+    let (env, contracts, v1) = fleet();
+    let started = env.factory.borrow_mut().start_rollout(&releaser(), 10, plan(RolloutSelector::Canary(1))).unwrap();
+    drive(&env);
+    let canary = env.factory.borrow().rollout_view(started.id).unwrap();
+    assert_eq!(canary.state, RolloutState::CanaryDone, "{canary:?}");
+    assert_eq!(canary.counts.done, 1);
+    env.factory.borrow_mut().resume_rollout(&releaser(), 20, started.id).unwrap();
+    drive(&env);
+    let done = env.factory.borrow().rollout_view(started.id).unwrap();
+    assert_eq!(done.state, RolloutState::Finished, "{done:?}");
+    assert_eq!((done.counts.done, done.counts.skipped, done.counts.failures()), (4, 2, 0), "{done:?}");
+    let f = env.factory.borrow();
+    for (i, contract) in contracts.iter().enumerate() {
+        let canister = env.rt.canister(contract).unwrap();
+        assert!(!canister.stopped);
+        let upgraded = i < 4;
+        assert_eq!(canister.module.as_ref() != Some(&v1), upgraded, "contract {i}");
+        assert_eq!(f.contracts.get(contract).unwrap().version, if upgraded { "1.1.0" } else { "1.0.0" });
+    }
+    let skipped = f.rollout_tasks(started.id, Some(TaskState::Skipped), fleet_api::PageRequest::new(0, 10)).unwrap();
+    assert!(skipped.items.iter().all(|t| t.reason.as_deref().unwrap_or("").starts_with("NotOptedIn")), "{skipped:?}");
+}
+
+#[test]
+fn the_failure_budget_pauses_a_rollout_whose_upgrades_roll_back() {
+    let (env, contracts, _) = fleet();
+    for contract in &contracts {
+        env.factory.borrow_mut().set_upgrade_policy(&owner(), 1, *contract, UpgradePolicy::Auto).unwrap();
+    }
+    let v2 = env.rt.module_versions.borrow().iter().find(|(_, v)| *v == "1.1.0").map(|(m, _)| m.clone()).unwrap();
+    env.rt.trapping_modules.borrow_mut().insert(v2);
+    let started = env.factory.borrow_mut().start_rollout(&releaser(), 10, plan(RolloutSelector::AllEligible)).unwrap();
+    drive(&env);
+    let paused = env.factory.borrow().rollout_view(started.id).unwrap();
+    assert_eq!(paused.state, RolloutState::Paused, "{paused:?}");
+    assert!(paused.counts.rolled_back >= 2 && paused.counts.done == 0, "{paused:?}");
+    for contract in &contracts {
+        let canister = env.rt.canister(contract).unwrap();
+        assert!(!canister.stopped);
+        assert_eq!(canister.state, STATE);
+    }
+    // Aborting finishes it: the contracts not started are skipped.
+    env.factory.borrow_mut().abort_rollout(&releaser(), 30, started.id).unwrap();
+    drive(&env);
+    assert_eq!(env.factory.borrow().rollout_view(started.id).unwrap().state, RolloutState::Aborted);
+}
+
+#[test]
+fn a_rollout_survives_the_factorys_own_upgrade_between_ticks() {
+    let (env, contracts, _) = fleet();
+    for contract in &contracts {
+        env.factory.borrow_mut().set_upgrade_policy(&owner(), 1, *contract, UpgradePolicy::Auto).unwrap();
+    }
+    let started = env.factory.borrow_mut().start_rollout(&releaser(), 10, plan(RolloutSelector::AllEligible)).unwrap();
+    for step in [crate::testing::Step::Stop, crate::testing::Step::Upgrade] {
+        env.rt.pause_after(step);
+        let plan = env.factory.borrow_mut().plan_tick(env.rt.now.get(), env.rt.self_id);
+        for id in plan.run {
+            crate::testing::interrupt(crate::upgrade::machine::run_task(&env.rt, &env.factory, id));
+        }
+        env.upgrade();
+    }
+    drive(&env);
+    let done = env.factory.borrow().rollout_view(started.id).unwrap();
+    assert_eq!((done.state.clone(), done.counts.done), (RolloutState::Finished, 6), "{done:?}");
+}
+
+#[test]
+fn bad_plans_are_refused_and_change_nothing() {
+    let (env, contracts, _) = fleet();
+    let mut f = env.factory.borrow_mut();
+    let refuse = |f: &mut crate::Factory<_>, p: RolloutPlan| f.start_rollout(&releaser(), 10, p).unwrap_err();
+    assert!(matches!(f.start_rollout(&nobody(), 10, plan(RolloutSelector::AllEligible)), Err(FleetError::Unauthorized(_))));
+    for concurrency in [0, 51] {
+        let e = refuse(&mut f, RolloutPlan { max_concurrency: concurrency, ..plan(RolloutSelector::AllEligible) });
+        assert!(matches!(e, FleetError::InvalidInput(_)), "{e:?}");
+    }
+    let e = refuse(&mut f, RolloutPlan { target_version: "9.9.9".into(), ..plan(RolloutSelector::AllEligible) });
+    assert!(matches!(e, FleetError::NotFound(_)), "{e:?}");
+    let e = refuse(&mut f, plan(RolloutSelector::Contracts(vec![Principal::from_slice(&[42; 29])])));
+    assert!(matches!(e, FleetError::NotFound(_)), "{e:?}");
+    let e = refuse(&mut f, plan(RolloutSelector::Contracts(vec![contracts[0], contracts[0]])));
+    assert!(matches!(e, FleetError::InvalidInput(_)), "{e:?}");
+    assert!(matches!(refuse(&mut f, plan(RolloutSelector::Canary(0))), FleetError::InvalidInput(_)));
+    assert!(f.rollout_list(fleet_api::PageRequest::new(0, 10)).items.is_empty(), "nothing was stored");
+    f.yank_version(&releaser(), 5, "1.1.0", "bad".into()).unwrap();
+    assert!(matches!(refuse(&mut f, plan(RolloutSelector::AllEligible)), FleetError::InvalidInput(_)));
+    assert!(matches!(f.resume_rollout(&releaser(), 5, 77), Err(FleetError::NotFound(_))));
+}
+
+#[test]
+fn a_second_active_rollout_and_resuming_a_finished_one_are_refused() {
+    let (env, _, _) = fleet();
+    let first = env.factory.borrow_mut().start_rollout(&releaser(), 10, plan(RolloutSelector::AllEligible)).unwrap();
+    let second = env.factory.borrow_mut().start_rollout(&releaser(), 10, plan(RolloutSelector::AllEligible));
+    assert!(matches!(second, Err(FleetError::InvalidState(_))), "{second:?}");
+    drive(&env);
+    let resumed = env.factory.borrow_mut().resume_rollout(&releaser(), 20, first.id);
+    assert!(matches!(resumed, Err(FleetError::InvalidState(_))), "{resumed:?}");
+}
+
+#[test]
+fn a_stored_task_stays_within_256_bytes() {
+    use ic_stable_structures::Storable;
+    let task = crate::upgrade::store::Task {
+        id: u64::MAX,
+        rollout: u64::MAX,
+        contract: Principal::from_slice(&[7; 10]),
+        state: TaskState::RollingBack,
+        from_version: "10.20.30".into(),
+        path: vec!["10.21.0".into()],
+        step: 0,
+        snapshot: Some(serde_bytes::ByteBuf::from(vec![1; 18])),
+        install_tried: true,
+        reason: None,
+        cycles_topped_up: 2_000_000_000_000,
+        top_up_in_flight: None,
+        started_at: u64::MAX,
+        state_since: u64::MAX,
+    };
+    let bytes = task.to_bytes().len();
+    println!("stable bytes per rollout task: {bytes} (+ 27 for its state-index entry)");
+    assert!(bytes + 27 <= 256, "{bytes}");
+}
