@@ -199,13 +199,11 @@ impl RejectResponse {
         self
     }
 
-    /// The reject a canister produced with `ic0.msg_reject` (IC0406, reject code 4).
-    pub fn canister_rejected(canister: impl fmt::Display, message: impl Into<String>) -> Self {
-        let message = message.into();
-        Self::new(
-            ErrorCode::CanisterRejectedMessage,
-            format!("Error from Canister {canister}: Canister rejected the message: {message}"),
-        )
+    /// The reject a canister produced with `ic0.msg_reject`: reject code 4 (CANISTER_REJECT), IC0406 and the
+    /// canister's message as given, for every caller (the replica's `WasmResult::Reject`, which pocket-ic turns
+    /// into this record).
+    pub fn canister_rejected(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::CanisterRejectedMessage, message)
     }
 
     pub fn canister_not_found(canister: impl fmt::Display) -> Self {
@@ -395,7 +393,9 @@ mod tests {
         let r = RejectResponse::canister_not_found("x").uncertified();
         assert_eq!(r.reject_code, RejectCode::DestinationInvalid);
         assert!(!r.certified);
-        assert_eq!(RejectResponse::canister_rejected("c", "no").reject_code, RejectCode::CanisterReject);
+        let r = RejectResponse::canister_rejected("no");
+        assert_eq!((r.reject_code, r.error_code), (RejectCode::CanisterReject, ErrorCode::CanisterRejectedMessage));
+        assert_eq!(r.reject_message, "no", "the canister's message, verbatim");
         assert_eq!(RejectResponse::deadline_expired("c").reject_code, RejectCode::SysUnknown);
     }
 }

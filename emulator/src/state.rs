@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use candid::Principal;
 use ic_management_canister_types::{
-    CanisterLogRecord, DefiniteCanisterSettings, EnvironmentVariable, LogVisibility, SnapshotVisibility,
+    CanisterLogRecord, Change, ChangeDetails, ChangeOrigin, DefiniteCanisterSettings, EnvironmentVariable,
+    LogVisibility, SnapshotVisibility,
 };
 use rand_chacha::ChaCha20Rng;
 
@@ -27,6 +28,8 @@ pub const MAX_CONTROLLERS: usize = 10;
 /// Maximum chunk size of the chunk store and maximum number of chunks it holds.
 pub const MAX_CHUNK_SIZE: usize = 1 << 20;
 pub const MAX_CHUNKS: usize = 100;
+/// Changes the canister history keeps (the spec guarantees at least 20; the replica keeps exactly 20).
+pub const MAX_CANISTER_HISTORY_CHANGES: usize = 20;
 /// Maximum number of snapshots per canister.
 pub const MAX_SNAPSHOTS: usize = 10;
 /// Maximum request/response payload (ingress and inter-canister), application subnet.
@@ -58,11 +61,17 @@ pub struct Settings {
     pub environment_variables: Vec<EnvironmentVariable>,
 }
 
+/// Controllers as the IC keeps them: a set, in `Principal`'s order (the replica's `BTreeSet<PrincipalId>`),
+/// whatever the order given.
+pub fn controller_set(controllers: impl IntoIterator<Item = Principal>) -> Vec<Principal> {
+    controllers.into_iter().collect::<BTreeSet<_>>().into_iter().collect()
+}
+
 impl Settings {
-    /// The IC's defaults with the given controllers.
+    /// The IC's defaults with the given controllers (kept as a sorted set).
     pub fn with_controllers(controllers: Vec<Principal>) -> Self {
         Settings {
-            controllers,
+            controllers: controller_set(controllers),
             compute_allocation: 0,
             memory_allocation: 0,
             freezing_threshold: 2_592_000,
@@ -140,6 +149,8 @@ pub struct StoredSnapshot {
     /// 8-byte big-endian per-canister counter ++ canister id bytes.
     pub id: Vec<u8>,
     pub taken_at_timestamp: u64,
+    /// The canister's version when the snapshot was taken (the history's load_snapshot record names it).
+    pub canister_version: u64,
     pub memory: MemorySnapshot,
     pub chunk_store: BTreeMap<[u8; 32], Vec<u8>>,
 }
@@ -211,8 +222,10 @@ pub struct Canister {
     pub global_timer: u64,
     /// `canister_version`: bumped on every successful install, settings change, start/stop, update execution...
     pub version: u64,
-    /// Number of entries in the canister history (`canister_info`'s total_num_changes).
+    /// Number of changes ever recorded in the canister history (`canister_info`'s total_num_changes).
     pub history_changes: u64,
+    /// The most recent changes, oldest first, at most `MAX_CANISTER_HISTORY_CHANGES`.
+    pub history: VecDeque<Change>,
     /// Chunk store: sha256 → chunk bytes.
     pub chunk_store: BTreeMap<[u8; 32], Vec<u8>>,
     pub snapshots: Vec<StoredSnapshot>,
@@ -241,7 +254,8 @@ impl Canister {
             certified_data: Vec::new(),
             global_timer: 0,
             version: 0,
-            history_changes: 1,
+            history_changes: 0,
+            history: VecDeque::new(),
             chunk_store: BTreeMap::new(),
             snapshots: Vec::new(),
             next_snapshot_counter: 0,
@@ -250,6 +264,21 @@ impl Canister {
             stop_waiters: Vec::new(),
             last_instructions: 0,
             low_wasm_memory_hook_ran: false,
+        }
+    }
+
+    /// Appends a change to the canister history, at the canister's current version (the version after the
+    /// change), dropping the oldest beyond `MAX_CANISTER_HISTORY_CHANGES`.
+    pub fn record_change(&mut self, timestamp_nanos: u64, origin: ChangeOrigin, details: ChangeDetails) {
+        self.history_changes += 1;
+        self.history.push_back(Change {
+            timestamp_nanos,
+            canister_version: self.version,
+            origin,
+            details: Some(details),
+        });
+        while self.history.len() > MAX_CANISTER_HISTORY_CHANGES {
+            self.history.pop_front();
         }
     }
 
@@ -314,6 +343,8 @@ pub struct Subnet {
     pub subnet_id: Principal,
     /// Current time, ns since the Unix epoch.
     pub time_nanos: u64,
+    /// Time of the last round (`tick`; the initial time before the first): the next runs at least 1 ns later.
+    pub last_round_nanos: Option<u64>,
     pub canisters: BTreeMap<CanisterId, Canister>,
     /// Ids ever used (a deleted canister's id is never reused).
     pub used_ids: BTreeSet<CanisterId>,

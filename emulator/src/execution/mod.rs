@@ -13,13 +13,15 @@ use rand::SeedableRng;
 use crate::errors::RejectResponse;
 use crate::state::{Canister, CanisterId, Subnet, SubnetConfig};
 
-pub use run::{error_reject, Persist, RunArgs, RunResult};
+pub use run::{cleanup_failed_reject, error_reject, Persist, RunArgs, RunResult};
 
 impl Subnet {
     pub fn new(time_nanos: u64, seed: u64, config: SubnetConfig) -> Self {
         Subnet {
             subnet_id: Principal::from_slice(&[0x11; 29]),
             time_nanos,
+            // The instance starts as if a round had just run at the initial time.
+            last_round_nanos: Some(time_nanos),
             canisters: Default::default(),
             used_ids: Default::default(),
             next_canister_index: 0,

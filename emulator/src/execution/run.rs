@@ -97,6 +97,42 @@ pub fn error_reject(canister_id: CanisterId, error: &ExecError, limit: u64) -> R
     }
 }
 
+/// The replica's description of a failed execution (`HypervisorError`'s display), without the
+/// "Error from Canister ...: " prefix and the help text.
+fn describe(error: &ExecError, limit: u64) -> String {
+    match error {
+        ExecError::Host(HostTrap::CalledTrap(message)) => {
+            format!("Canister called `ic0.trap` with message: '{message}'")
+        }
+        ExecError::Host(HostTrap::ContractViolation(message)) => format!("Canister violated contract: {message}"),
+        ExecError::Host(HostTrap::Trapped(message)) | ExecError::Wasm(message) => {
+            format!("Canister trapped: {message}")
+        }
+        ExecError::OutOfInstructions => {
+            format!("Canister exceeded the limit of {limit} instructions for single message execution.")
+        }
+    }
+}
+
+/// The reject for a reply/reject callback that failed and whose `call_on_cleanup` failed too: both errors, with
+/// the callback's error code (the replica's `HypervisorError::Cleanup`).
+pub fn cleanup_failed_reject(
+    canister_id: CanisterId,
+    callback_error: &ExecError,
+    cleanup_error: &ExecError,
+    limit: u64,
+) -> RejectResponse {
+    let code = error_reject(canister_id, callback_error, limit).error_code;
+    RejectResponse::new(
+        code,
+        format!(
+            "Error from Canister {canister_id}: {}\n\ncall_on_cleanup also failed:\n\n{}",
+            describe(callback_error, limit),
+            describe(cleanup_error, limit)
+        ),
+    )
+}
+
 /// Whether an execution of this kind is charged and bumps the canister version when it succeeds.
 fn is_replicated(kind: EntryKind) -> bool {
     !kind.is_non_replicated()

@@ -2,10 +2,13 @@
 //! preconditions here; running `canister_init` / `pre_upgrade` / `post_upgrade` atomically is the core's
 //! `Subnet::install_code`.
 
-use candid::Principal;
-use ic_management_canister_types::{CanisterInstallMode, InstallChunkedCodeArgs, InstallCodeArgs, UninstallCodeArgs};
+use ic_management_canister_types::{
+    CanisterInstallMode, ChangeDetails, CodeDeploymentMode, CodeDeploymentRecord, InstallChunkedCodeArgs,
+    InstallCodeArgs, UninstallCodeArgs,
+};
 
 use super::chunks::assemble_module;
+use super::history::change_origin;
 use super::{canister, canister_mut, check_controller, check_controller_or_self, controlled, decode_arg, reply};
 use crate::errors::{ErrorCode, RejectResponse};
 use crate::state::{Canister, CanisterId, ManagementCall, ManagementOutcome, Subnet};
@@ -30,7 +33,8 @@ pub(crate) fn check_install_mode(canister: &Canister, mode: &CanisterInstallMode
 
 fn install(
     subnet: &mut Subnet,
-    caller: Principal,
+    call: &ManagementCall<'_>,
+    sender_canister_version: Option<u64>,
     target: CanisterId,
     mode: CanisterInstallMode,
     wasm_module: &[u8],
@@ -40,9 +44,18 @@ fn install(
         return Err(RejectResponse::invalid_wasm(target, "the module is empty"));
     }
     check_install_mode(canister(subnet, &target)?, &mode)?;
-    subnet.install_code(target, mode, wasm_module, arg, caller)?;
-    // The canister history records one change per installation.
-    canister_mut(subnet, &target)?.history_changes += 1;
+    let deployment_mode = match mode {
+        CanisterInstallMode::Install => CodeDeploymentMode::Install,
+        CanisterInstallMode::Reinstall => CodeDeploymentMode::Reinstall,
+        CanisterInstallMode::Upgrade(_) => CodeDeploymentMode::Upgrade,
+    };
+    subnet.install_code(target, mode, wasm_module, arg, call.caller)?;
+    // The canister history records each successful deployment with the hash of the module sent.
+    let now = subnet.time_nanos;
+    let canister = canister_mut(subnet, &target)?;
+    let module_hash = canister.code.as_ref().map(|c| c.module_hash.to_vec()).unwrap_or_default();
+    let details = ChangeDetails::CodeDeployment(CodeDeploymentRecord { mode: deployment_mode, module_hash });
+    canister.record_change(now, change_origin(call, sender_canister_version), details);
     reply(())
 }
 
@@ -52,7 +65,8 @@ pub(super) fn install_code(
 ) -> Result<ManagementOutcome, RejectResponse> {
     let args: InstallCodeArgs = decode_arg(call.arg)?;
     controlled(subnet, &args.canister_id, &call.caller)?;
-    install(subnet, call.caller, args.canister_id, args.mode, &args.wasm_module, &args.arg)
+    let version = args.sender_canister_version;
+    install(subnet, call, version, args.canister_id, args.mode, &args.wasm_module, &args.arg)
 }
 
 pub(super) fn install_chunked_code(
@@ -66,7 +80,7 @@ pub(super) fn install_chunked_code(
     let store = canister(subnet, &store_id)?;
     check_controller_or_self(store, &call.caller)?;
     let wasm_module = assemble_module(&store.chunk_store, &args.chunk_hashes_list, &args.wasm_module_hash)?;
-    install(subnet, call.caller, target, args.mode, &wasm_module, &args.arg)
+    install(subnet, call, args.sender_canister_version, target, args.mode, &wasm_module, &args.arg)
 }
 
 pub(super) fn uninstall_code(
@@ -77,6 +91,8 @@ pub(super) fn uninstall_code(
     check_controller(canister(subnet, &args.canister_id)?, &call.caller)?;
     // The core empties code, memories and chunk store, rejects open call contexts and bumps the version.
     subnet.uninstall_code(args.canister_id)?;
-    canister_mut(subnet, &args.canister_id)?.history_changes += 1;
+    let now = subnet.time_nanos;
+    let origin = change_origin(call, args.sender_canister_version);
+    canister_mut(subnet, &args.canister_id)?.record_change(now, origin, ChangeDetails::CodeUninstall);
     reply(())
 }

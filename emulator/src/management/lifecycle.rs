@@ -1,22 +1,23 @@
 //! Canister lifecycle and cycles: create (paid and provisional), top-up, update_settings, start, stop, delete,
 //! deposit_cycles, raw_rand.
 
-use candid::Principal;
 use ic_management_canister_types::{
-    CanisterIdRecord, CreateCanisterArgs, ProvisionalCreateCanisterWithCyclesArgs, ProvisionalTopUpCanisterArgs,
-    UpdateSettingsArgs,
+    CanisterIdRecord, ChangeDetails, ControllersChangeRecord, CreateCanisterArgs, CreationRecord,
+    ProvisionalCreateCanisterWithCyclesArgs, ProvisionalTopUpCanisterArgs, UpdateSettingsArgs,
 };
 use rand::RngCore;
 
+use super::history::{change_origin, environment_variables_hash};
 use super::settings::SettingsUpdate;
 use super::{canister, canister_mut, check_controller, controlled, decode_arg, encode_reply, nat_to_u128, reply};
 use crate::errors::{ErrorCode, RejectResponse};
 use crate::state::{CanisterId, ManagementCall, ManagementOutcome, RunStatus, Subnet, DEFAULT_PROVISIONAL_CYCLES};
 
-/// Creates a canister with a fresh (or the specified) id and returns it.
+/// Creates a canister with a fresh (or the specified) id, records its creation in its history and returns it.
 pub(crate) fn create(
     subnet: &mut Subnet,
-    caller: Principal,
+    call: &ManagementCall<'_>,
+    sender_canister_version: Option<u64>,
     settings: SettingsUpdate,
     cycles: u128,
     specified_id: Option<CanisterId>,
@@ -34,9 +35,14 @@ pub(crate) fn create(
         }
         None => subnet.allocate_canister_id(),
     };
-    let settings = settings.into_new_settings(caller);
+    let environment_variables_hash = settings.environment_variables.as_deref().map(environment_variables_hash);
+    let settings = settings.into_new_settings(call.caller);
+    let creation = CreationRecord { controllers: settings.controllers.clone(), environment_variables_hash };
     let id = subnet.create_canister_entry(Some(id), settings.controllers.clone(), cycles)?;
-    canister_mut(subnet, &id)?.settings = settings;
+    let now = subnet.time_nanos;
+    let canister = canister_mut(subnet, &id)?;
+    canister.settings = settings;
+    canister.record_change(now, change_origin(call, sender_canister_version), ChangeDetails::Creation(creation));
     Ok(id)
 }
 
@@ -81,7 +87,7 @@ pub(super) fn create_canister(
             ),
         ));
     }
-    let id = create(subnet, call.caller, settings, call.cycles - fee, None)?;
+    let id = create(subnet, call, args.sender_canister_version, settings, call.cycles - fee, None)?;
     // All attached cycles are kept: the fee is burnt, the rest is the new canister's balance.
     Ok(ManagementOutcome::Reply {
         data: encode_reply((CanisterIdRecord { canister_id: id },))?,
@@ -99,7 +105,7 @@ pub(super) fn provisional_create_canister(
         Some(amount) => nat_to_u128(amount, "Provisional cycles amount")?,
         None => DEFAULT_PROVISIONAL_CYCLES,
     };
-    let id = create(subnet, call.caller, settings, cycles, args.specified_id)?;
+    let id = create(subnet, call, args.sender_canister_version, settings, cycles, args.specified_id)?;
     reply((CanisterIdRecord { canister_id: id },))
 }
 
@@ -134,11 +140,14 @@ pub(super) fn update_settings(
         }
     }
     let controllers_change = update.controllers.is_some();
+    let now = subnet.time_nanos;
     let target = canister_mut(subnet, &args.canister_id)?;
     update.apply_to(&mut target.settings);
     target.version += 1;
     if controllers_change {
-        target.history_changes += 1;
+        let controllers = target.settings.controllers.clone();
+        let origin = change_origin(call, args.sender_canister_version);
+        target.record_change(now, origin, ChangeDetails::ControllersChange(ControllersChangeRecord { controllers }));
     }
     reply(())
 }

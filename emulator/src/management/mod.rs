@@ -7,6 +7,7 @@
 pub mod api;
 mod chunks;
 mod code;
+mod history;
 mod lifecycle;
 mod settings;
 mod snapshots;
@@ -118,7 +119,7 @@ fn dispatch(subnet: &mut Subnet, call: &ManagementCall<'_>) -> Result<Management
         "stored_chunks" => chunks::stored_chunks(subnet, call),
         "clear_chunk_store" => chunks::clear_chunk_store(subnet, call),
         "canister_status" => status::canister_status(subnet, call),
-        "canister_info" => status::canister_info(subnet, call),
+        "canister_info" => history::canister_info(subnet, call),
         "take_canister_snapshot" => snapshots::take_canister_snapshot(subnet, call),
         "load_canister_snapshot" => snapshots::load_canister_snapshot(subnet, call),
         "list_canister_snapshots" => snapshots::list_canister_snapshots(subnet, call),

@@ -6,7 +6,7 @@ use ic_management_canister_types::{CanisterSettings, EnvironmentVariable, LogVis
 
 use super::{nat_to_u128, nat_to_u64};
 use crate::errors::{ErrorCode, RejectResponse};
-use crate::state::{Settings, MAX_CONTROLLERS};
+use crate::state::{controller_set, Settings, MAX_CONTROLLERS};
 
 /// Largest `wasm_memory_limit` the spec allows (2^48 bytes).
 pub const MAX_WASM_MEMORY_LIMIT: u64 = 1 << 48;
@@ -36,8 +36,8 @@ pub struct SettingsUpdate {
 }
 
 impl SettingsUpdate {
-    /// Checks every field the way the replica does and converts the `nat`s. Controllers keep the order given,
-    /// without duplicates (the replica stores them as a set).
+    /// Checks every field the way the replica does and converts the `nat`s. Controllers become a set, in the
+    /// order the replica keeps them (sorted, without duplicates).
     pub fn validate(settings: &CanisterSettings) -> Result<Self, RejectResponse> {
         let controllers = match &settings.controllers {
             Some(list) if list.len() > MAX_CONTROLLERS => {
@@ -49,15 +49,7 @@ impl SettingsUpdate {
                     ),
                 ))
             }
-            Some(list) => {
-                let mut unique: Vec<Principal> = Vec::with_capacity(list.len());
-                for p in list {
-                    if !unique.contains(p) {
-                        unique.push(*p);
-                    }
-                }
-                Some(unique)
-            }
+            Some(list) => Some(controller_set(list.iter().copied())),
             None => None,
         };
         let compute_allocation = match &settings.compute_allocation {

@@ -7,10 +7,11 @@
 
 use candid::Principal;
 use ic_management_canister_types::{
-    CanisterIdRecord, DeleteCanisterSnapshotArgs, LoadCanisterSnapshotArgs, Snapshot, SnapshotVisibility,
-    TakeCanisterSnapshotArgs,
+    CanisterIdRecord, ChangeDetails, DeleteCanisterSnapshotArgs, LoadCanisterSnapshotArgs, LoadSnapshotRecord,
+    Snapshot, SnapshotSource, SnapshotVisibility, TakeCanisterSnapshotArgs,
 };
 
+use super::history::change_origin;
 use super::{canister, canister_mut, controlled, decode_arg, reply};
 use crate::errors::{ErrorCode, RejectResponse};
 use crate::state::{CanisterId, ManagementCall, ManagementOutcome, StoredSnapshot, Subnet, MAX_SNAPSHOTS};
@@ -84,10 +85,13 @@ pub(super) fn take_canister_snapshot(
     };
     let memory = subnet.take_memory_snapshot(canister_id)?;
     let taken_at_timestamp = subnet.time_nanos;
+    let subnet_time = subnet.time_nanos;
     let target = canister_mut(subnet, &canister_id)?;
     let id = encode_snapshot_id(target.next_snapshot_counter, &canister_id);
     target.next_snapshot_counter += 1;
-    let snapshot = StoredSnapshot { id, taken_at_timestamp, memory, chunk_store: target.chunk_store.clone() };
+    let canister_version = target.version;
+    let chunk_store = target.chunk_store.clone();
+    let snapshot = StoredSnapshot { id, taken_at_timestamp, canister_version, memory, chunk_store };
     let description = describe(&snapshot);
     if let Some(index) = replaced {
         target.snapshots.remove(index);
@@ -95,6 +99,8 @@ pub(super) fn take_canister_snapshot(
     target.snapshots.push(snapshot);
     if args.uninstall_code == Some(true) {
         subnet.uninstall_code(canister_id)?;
+        let origin = change_origin(call, args.sender_canister_version);
+        canister_mut(subnet, &canister_id)?.record_change(subnet_time, origin, ChangeDetails::CodeUninstall);
     }
     reply((description,))
 }
@@ -111,10 +117,18 @@ pub(super) fn load_canister_snapshot(
     let snapshot = canister_mut(subnet, &canister_id)?.snapshots.remove(index);
     // The core restores code and memories and bumps canister_version.
     let loaded = subnet.load_memory_snapshot(canister_id, &snapshot.memory);
+    let now = subnet.time_nanos;
     let target = canister_mut(subnet, &canister_id)?;
     if loaded.is_ok() {
         target.chunk_store = snapshot.chunk_store.clone();
-        target.history_changes += 1;
+        let details = ChangeDetails::LoadSnapshot(LoadSnapshotRecord {
+            from_canister_id: None,
+            snapshot_id: snapshot.id.clone(),
+            canister_version: snapshot.canister_version,
+            taken_at_timestamp: snapshot.taken_at_timestamp,
+            source: SnapshotSource::TakenFromCanister(candid::Reserved),
+        });
+        target.record_change(now, change_origin(call, args.sender_canister_version), details);
     }
     target.snapshots.insert(index, snapshot);
     loaded?;

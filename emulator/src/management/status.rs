@@ -1,8 +1,7 @@
-//! `canister_status` (the full record of ic-management-canister-types 0.8) and `canister_info`.
+//! `canister_status` (the full record of ic-management-canister-types 0.8).
 
 use ic_management_canister_types::{
-    CanisterIdRecord, CanisterInfoArgs, CanisterInfoResult, CanisterStatusResult, CanisterStatusType, MemoryMetrics,
-    QueryStats,
+    CanisterIdRecord, CanisterStatusResult, CanisterStatusType, MemoryMetrics, QueryStats,
 };
 
 use super::{canister, check_controller_or_self, decode_arg, reply};
@@ -58,20 +57,4 @@ pub(super) fn canister_status(
     let target = canister(subnet, &args.canister_id)?;
     check_controller_or_self(target, &call.caller)?;
     reply((status_of(target),))
-}
-
-/// Any canister may ask. The emulator counts history changes but does not keep their records, so
-/// `recent_changes` is always empty.
-pub(super) fn canister_info(
-    subnet: &mut Subnet,
-    call: &ManagementCall<'_>,
-) -> Result<ManagementOutcome, RejectResponse> {
-    let args: CanisterInfoArgs = decode_arg(call.arg)?;
-    let target = canister(subnet, &args.canister_id)?;
-    reply((CanisterInfoResult {
-        total_num_changes: target.history_changes,
-        recent_changes: Vec::new(),
-        module_hash: target.code.as_ref().map(|c| c.module_hash.to_vec()),
-        controllers: target.settings.controllers.clone(),
-    },))
 }

@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use candid::Principal;
 
 use crate::errors::{ErrorCode, RejectResponse};
-use crate::execution::{error_reject, Persist, RunArgs, RunResult};
+use crate::execution::{cleanup_failed_reject, error_reject, Persist, RunArgs, RunResult};
 use crate::state::{CanisterId, RunStatus, Subnet};
 use crate::system_api::{EntryKind, OutgoingCall, Response};
 use crate::wasm::Entry;
@@ -27,7 +27,7 @@ impl Subnet {
         payload: Vec<u8>,
     ) -> Result<Vec<u8>, RejectResponse> {
         let mut active = Vec::new();
-        self.run_composite(&mut active, canister_id, caller, method, payload, false)
+        self.run_composite(&mut active, canister_id, caller, method, payload)
     }
 
     fn run_composite(
@@ -37,7 +37,6 @@ impl Subnet {
         caller: Principal,
         method: &str,
         payload: Vec<u8>,
-        nested: bool,
     ) -> Result<Vec<u8>, RejectResponse> {
         active.push(canister_id);
         if let Some(canister) = self.canister_mut(&canister_id) {
@@ -50,7 +49,7 @@ impl Subnet {
         args.method_name = method.to_string();
         args.can_respond = true;
         let outcome = self.run(canister_id, args, Persist::Defer);
-        let result = self.drive_composite(active, canister_id, caller, outcome, limit, nested);
+        let result = self.drive_composite(active, canister_id, caller, outcome, limit);
         // Everything the graph did on this canister is discarded.
         if let Some(canister) = self.canister_mut(&canister_id) {
             canister.stable.rollback();
@@ -71,7 +70,6 @@ impl Subnet {
         caller: Principal,
         first: RunResult,
         limit: u64,
-        nested: bool,
     ) -> Result<Vec<u8>, RejectResponse> {
         let mut failure = first.result.as_ref().err().map(|e| error_reject(canister_id, e, limit));
         let mut response = first.response;
@@ -103,22 +101,18 @@ impl Subnet {
                     failure = Some(error_reject(canister_id, error, limit));
                     if let Some(cleanup) = call.cleanup {
                         let entry = Entry::Callback { fun: cleanup.fun, env: cleanup.env };
-                        let _ = self.run(
-                            canister_id,
-                            RunArgs::new(EntryKind::Cleanup, entry, caller, limit),
-                            Persist::Defer,
-                        );
+                        let args = RunArgs::new(EntryKind::Cleanup, entry, caller, limit);
+                        if let Err(cleanup_error) = self.run(canister_id, args, Persist::Defer).result {
+                            failure = Some(cleanup_failed_reject(canister_id, error, &cleanup_error, limit));
+                        }
                     }
                 }
             }
         }
         match response {
             Some(Response::Reply(data)) => Ok(data),
-            // A calling canister sees the message as given, a user with the replica's wrapping.
-            Some(Response::Reject(message)) if nested => {
-                Err(RejectResponse::new(ErrorCode::CanisterRejectedMessage, message))
-            }
-            Some(Response::Reject(message)) => Err(RejectResponse::canister_rejected(canister_id, message)),
+            // Callers, canisters and users alike, see the message as given.
+            Some(Response::Reject(message)) => Err(RejectResponse::canister_rejected(message)),
             None => Err(failure.unwrap_or_else(|| RejectResponse::did_not_reply(canister_id))),
         }
     }
@@ -152,7 +146,7 @@ impl Subnet {
         let Some(code) = canister.code.as_ref() else { return Err(RejectResponse::wasm_module_not_found(target)) };
         let info = &code.module.info;
         if info.composite_query_methods.contains(&call.method) {
-            return self.run_composite(active, target, caller, &call.method, call.payload.clone(), true);
+            return self.run_composite(active, target, caller, &call.method, call.payload.clone());
         }
         if !info.query_methods.contains(&call.method) {
             return Err(RejectResponse::method_not_found(target, "query", &call.method));
@@ -167,9 +161,7 @@ impl Subnet {
         match (outcome.result, outcome.response) {
             (Err(error), _) => Err(error_reject(target, &error, limit)),
             (Ok(()), Some(Response::Reply(data))) => Ok(data),
-            (Ok(()), Some(Response::Reject(message))) => {
-                Err(RejectResponse::new(ErrorCode::CanisterRejectedMessage, message))
-            }
+            (Ok(()), Some(Response::Reject(message))) => Err(RejectResponse::canister_rejected(message)),
             (Ok(()), None) => Err(RejectResponse::did_not_reply(target)),
         }
     }

@@ -7,7 +7,7 @@ use candid::Principal;
 use super::{CallContext, Callback, ContextId, Message, Request};
 use crate::cycles;
 use crate::errors::{ErrorCode, RejectResponse};
-use crate::execution::{error_reject, Persist, RunArgs, RunResult};
+use crate::execution::{cleanup_failed_reject, error_reject, Persist, RunArgs, RunResult};
 use crate::state::{CallOrigin, CallbackId, CanisterId, ManagementCall, ManagementOutcome, RunStatus, Subnet};
 use crate::system_api::{EntryKind, Response};
 use crate::wasm::Entry;
@@ -184,8 +184,12 @@ impl Subnet {
                     limit,
                 );
                 args.call_context_instructions = call_context_instructions;
-                // The cleanup's own changes are kept unless it traps; it cannot respond or call.
-                let _ = self.run(canister_id, args, Persist::Commit);
+                // The cleanup's own changes are kept unless it traps; it cannot respond or call. A trapping
+                // cleanup is reported after the callback's error.
+                let cleanup = self.run(canister_id, args, Persist::Commit);
+                if let (Err(callback_error), Err(cleanup_error)) = (&outcome.result, &cleanup.result) {
+                    failure = Some(cleanup_failed_reject(canister_id, callback_error, cleanup_error, limit));
+                }
             }
         }
         self.after_execution(callback.context, outcome, failure);
@@ -239,15 +243,8 @@ impl Subnet {
         if context.needs_response() {
             match outcome.response {
                 Some(Response::Reply(data)) => response = Some(Ok(data)),
-                Some(Response::Reject(message)) => {
-                    // A calling canister sees the callee's message as given; a user sees it with the replica's
-                    // "Error from Canister ..." wrapping.
-                    let reject = match context.origin {
-                        CallOrigin::Ingress(_) => RejectResponse::canister_rejected(canister_id, message),
-                        _ => RejectResponse::new(ErrorCode::CanisterRejectedMessage, message),
-                    };
-                    response = Some(Err(reject))
-                }
+                // Every caller, user or canister, sees the message as given (CANISTER_REJECT, IC0406).
+                Some(Response::Reject(message)) => response = Some(Err(RejectResponse::canister_rejected(message))),
                 None if context.outstanding == 0 => {
                     // Starvation: nothing can respond any more.
                     response = Some(Err(failure.unwrap_or_else(|| RejectResponse::did_not_reply(canister_id))));

@@ -20,7 +20,13 @@ const INGRESS_HISTORY: usize = 10_000;
 
 impl Subnet {
     /// One round: expire bounded-wait calls, run due timers and heartbeats, induct ingress, execute messages.
+    /// A round runs at least 1 ns after the previous one (the IC's block time strictly increases; PocketIC adds
+    /// 1 ns when nothing else moved the time), so successive operations carry distinct timestamps.
     pub(crate) fn tick(&mut self) {
+        if let Some(previous) = self.last_round_nanos {
+            self.time_nanos = self.time_nanos.max(previous.saturating_add(1));
+        }
+        self.last_round_nanos = Some(self.time_nanos);
         self.expire_deadlines();
         self.expire_stop_requests();
         self.run_system_tasks();
@@ -261,9 +267,7 @@ impl Subnet {
         match (outcome.result, outcome.response) {
             (Err(error), _) => Err(error_reject(canister_id, &error, limit).uncertified()),
             (Ok(()), Some(Response::Reply(data))) => Ok(data),
-            (Ok(()), Some(Response::Reject(message))) => {
-                Err(RejectResponse::canister_rejected(canister_id, message).uncertified())
-            }
+            (Ok(()), Some(Response::Reject(message))) => Err(RejectResponse::canister_rejected(message).uncertified()),
             (Ok(()), None) => Err(RejectResponse::did_not_reply(canister_id).uncertified()),
         }
     }
