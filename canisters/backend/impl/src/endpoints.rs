@@ -10,7 +10,7 @@ use backend_api::{
 };
 use candid::{Nat, Principal};
 use fleet_api::ingress::{IngressRule, MEDIUM_ARG, SMALL_ARG};
-use fleet_api::{ContractKind, FleetResult, Page, PageRequest, ServiceHealth, SetupStatus, SystemStatus};
+use fleet_api::{FleetResult, Page, PageRequest, ServiceHealth, SetupStatus, SystemStatus};
 use ic_cdk::{query, update};
 use service_base::ic_env;
 
@@ -34,12 +34,9 @@ async fn create_dao(args: dao_api::DaoArgs) -> CreateResponse {
     requests::create_dao(&state(), &IcRuntime, ic_env::caller().principal, &args).await
 }
 
-// The next one takes the candid-encoded arguments of its kind as a `blob` until its factory lands; the argument then
-// becomes the kind's typed arguments. Until then it refuses every request before any payment.
-
 #[update(name = "createLaunchpad")]
-fn create_launchpad(_args: Vec<u8>) -> CreateResponse {
-    requests::create_without_factory(ContractKind::Launchpad)
+async fn create_launchpad(args: launchpad_api::LaunchpadArgs) -> CreateResponse {
+    requests::create_launchpad(&state(), &IcRuntime, ic_env::caller().principal, &args).await
 }
 
 #[query(name = "getDeployment")]

@@ -4,7 +4,7 @@ use super::flow;
 use super::runtime::Runtime;
 use crate::state::Shared;
 use candid::{CandidType, Principal};
-use fleet_api::{ContractInit, ContractKind, FleetError, FleetResult};
+use fleet_api::{ContractInit, ContractKind, FleetResult};
 use ic_stable_structures::Memory;
 
 /// A create request whose arguments are first checked as the contract will check them at install, with the caller as
@@ -64,10 +64,14 @@ pub async fn create_dao<M: Memory, R: Runtime>(
     create_checked(state, runtime, user, ContractKind::Dao, args, dao_api::validate_init).await
 }
 
-/// `createDao`, `createLaunchpad`: their factories and argument types do not exist yet, so every request is refused
-/// before any payment.
-pub fn create_without_factory(kind: ContractKind) -> FleetResult<Principal> {
-    let service = kind.factory_service();
-    let name = service.trim_end_matches("_factory");
-    Err(FleetError::ServiceNotConfigured(format!("{service}: this fleet has no {name} factory yet")))
+/// `createLaunchpad` (ledgers, price, caps, window, limits, allow-list, vesting). The window is checked against the
+/// backend's clock too: a sale that already started is refused before any charge.
+pub async fn create_launchpad<M: Memory, R: Runtime>(
+    state: &Shared<M>,
+    runtime: &R,
+    user: Principal,
+    args: &launchpad_api::LaunchpadArgs,
+) -> FleetResult<Principal> {
+    launchpad_api::validate_window(args, runtime.now())?;
+    create_checked(state, runtime, user, ContractKind::Launchpad, args, launchpad_api::validate_init).await
 }

@@ -505,15 +505,43 @@ fn a_token_its_owner_would_refuse_is_turned_away_before_any_charge() {
 }
 
 #[test]
-fn kinds_without_a_factory_are_refused_without_touching_anything() {
+fn a_launchpad_its_contract_would_refuse_is_turned_away_before_any_charge() {
     let fleet = fleet();
     fleet.world.calls.borrow_mut().clear(); // the setup's audit events
-    for kind in [ContractKind::Launchpad] {
-        let Err(FleetError::ServiceNotConfigured(message)) = super::requests::create_without_factory(kind) else {
-            panic!("{kind:?} was not refused as not configured");
-        };
-        assert!(message.starts_with(kind.factory_service()), "{message}");
+    let now = fleet.world.now.get();
+    let hour = 3_600 * 1_000_000_000;
+    let args = launchpad_api::LaunchpadArgs {
+        name: "Seed round".into(),
+        sale_ledger: p(40),
+        payment_ledger: p(41),
+        price: launchpad_api::Price { payment: Nat::from(1u8), tokens: Nat::from(10u8) },
+        soft_cap: Nat::from(1_000u32),
+        hard_cap: Nat::from(10_000u32),
+        start_time: now + hour,
+        end_time: now + 2 * hour,
+        min_per_buyer: Nat::from(10u8),
+        max_per_buyer: Nat::from(1_000u32),
+        allow_list: None,
+        vesting: None,
+    };
+    let mut caps = args.clone();
+    caps.soft_cap = Nat::from(10_001u32);
+    let mut started = args.clone();
+    started.start_time = now - 1;
+    let mut limits = args.clone();
+    limits.min_per_buyer = Nat::from(1_001u32);
+    for (bad, field) in [(caps, "soft_cap"), (started, "start_time"), (limits, "min_per_buyer")] {
+        let result = block_on(super::requests::create_launchpad(&fleet.state, &fleet.world, alice(), &bad));
+        assert!(matches!(&result, Err(FleetError::InvalidInput(t)) if t.starts_with(field)), "{result:?}");
     }
-    assert!(fleet.world.calls.borrow().is_empty());
+    assert!(fleet.world.calls.borrow().is_empty(), "the ledger or a storage was called: {:?}", fleet.world.calls);
     assert_eq!(fleet.state.borrow().deployments_of(alice(), PageRequest::default()).total, 0);
+    // A valid sale goes on to the payment, at the launchpad factory's fee (10 ICP, plus the ledger fee): alice's
+    // approval does not cover it.
+    let created = block_on(super::requests::create_launchpad(&fleet.state, &fleet.world, alice(), &args));
+    let required = Nat::from(1_000_000_000u64 + 10_000);
+    assert!(
+        matches!(&created, Err(FleetError::InsufficientAllowance { required: r, .. }) if *r == required),
+        "{created:?}"
+    );
 }
