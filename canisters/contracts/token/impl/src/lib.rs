@@ -48,6 +48,16 @@ mod did_tests {
         );
     }
 
+    /// `release cut` reads the schema from `[package.metadata.fleet] schema`; the code reports `SPEC.schema_version`.
+    #[test]
+    fn the_manifest_declares_the_schema_the_code_writes() {
+        let declared = format!("schema = {}", crate::SPEC.schema_version);
+        assert!(
+            include_str!("../Cargo.toml").lines().any(|line| line.trim() == declared),
+            "Cargo.toml lacks `{declared}`"
+        );
+    }
+
     /// Callers of the released 1.0.0 keep working: only additions (candid's service subtyping).
     #[test]
     fn token_did_is_backward_compatible_with_the_released_1_0_0() {
