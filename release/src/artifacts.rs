@@ -27,6 +27,7 @@ pub fn metadata_for(canister: &CanisterCrate, candid: &CandidInterface) -> WasmM
         contract: canister.kind.as_ref().map(|kind| ContractMetadata {
             kind: kind.clone(),
             version: canister.version.clone(),
+            schema: canister.schema,
         }),
     }
 }

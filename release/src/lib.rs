@@ -4,8 +4,12 @@
 
 pub mod artifacts;
 pub mod candid_file;
+pub mod cut;
+pub mod fixtures;
 pub mod error;
 pub mod postprocess;
+pub mod publish;
+pub mod registry;
 pub mod report;
 pub mod wasm_build;
 pub mod workspace;

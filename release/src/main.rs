@@ -26,6 +26,17 @@ enum Command {
     /// Build every canister, then run the whole fleet end to end on the in-process emulator: deploy, wire up, publish,
     /// pay and deploy, refusals, refund, upgrade every canister, check the books.
     Rehearse(commands::rehearse::RehearseArgs),
+    /// Upload a released version from wasm-registry/ to a factory's registry (resumable), finalize it and check its
+    /// sha256 against the manifest.
+    Publish(commands::publish::PublishArgs),
+    /// Cut a release of a contract kind: build, refuse breaking changes (version, candid, schema without migration or
+    /// fixture), prove the upgrade from the last release's fixture, capture the new fixture, write wasm-registry/ and
+    /// migrations/.
+    Cut(commands::cut::CutArgs),
+    /// Capture the upgrade fixture of a released version that has none, on its exact bytes.
+    Fixture(commands::cut::FixtureArgs),
+    /// Record in the manifest a version folder committed before the manifest existed.
+    Adopt(commands::adopt::AdoptArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +45,10 @@ fn main() -> ExitCode {
         Command::Build(args) => commands::build::run(args),
         Command::CheckDid(args) => commands::check_did::run(args),
         Command::Rehearse(args) => commands::rehearse::run(args),
+        Command::Publish(args) => commands::publish::run(args),
+        Command::Cut(args) => commands::cut::run(args),
+        Command::Fixture(args) => commands::cut::run_fixture(args),
+        Command::Adopt(args) => commands::adopt::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -23,11 +23,14 @@ pub struct WasmMetadata {
 pub struct ContractMetadata {
     pub kind: String,
     pub version: String,
+    /// `fleet:schema`: the stable schema version the code writes, when the crate declares it.
+    pub schema: Option<u32>,
 }
 
 pub const CANDID_SERVICE: &str = "candid:service";
 pub const FLEET_KIND: &str = "fleet:kind";
 pub const FLEET_VERSION: &str = "fleet:version";
+pub const FLEET_SCHEMA: &str = "fleet:schema";
 
 /// The result of packaging one wasm.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +85,9 @@ pub fn embed_and_shrink(raw: &[u8], metadata: &WasmMetadata) -> Result<Vec<u8>, 
             FLEET_VERSION,
             contract.version.as_bytes().to_vec(),
         );
+        if let Some(schema) = contract.schema {
+            add_metadata(&mut module, Kind::Public, FLEET_SCHEMA, schema.to_string().into_bytes());
+        }
     }
     // `shrink` keeps only `icp:` custom sections and garbage-collects unused functions, data and types.
     ic_wasm::shrink::shrink(&mut module);
@@ -143,6 +149,7 @@ mod tests {
             contract: Some(ContractMetadata {
                 kind: "token".into(),
                 version: "1.2.3".into(),
+                schema: Some(2),
             }),
         }
     }
@@ -197,6 +204,7 @@ mod tests {
         assert_eq!(get(CANDID_SERVICE), token_metadata().candid_service);
         assert_eq!(get(FLEET_KIND), "token");
         assert_eq!(get(FLEET_VERSION), "1.2.3");
+        assert_eq!(get(FLEET_SCHEMA), "2");
         let mut names = custom_section_names(&packaged.wasm);
         names.sort();
         assert_eq!(
@@ -204,6 +212,7 @@ mod tests {
             [
                 "icp:public candid:service",
                 "icp:public fleet:kind",
+                "icp:public fleet:schema",
                 "icp:public fleet:version"
             ]
         );

@@ -211,6 +211,7 @@ mod tests {
             lib_name: name.into(),
             did: PathBuf::from("/ws/x.did"),
             kind: None,
+            schema: None,
             fixture: false,
             unknown_keys: vec![],
         }

@@ -5,6 +5,7 @@
 //! canister = "token_factory"        # canister / dfx name and wasm file name
 //! did = "../api/token_factory.did"  # relative to this Cargo.toml
 //! kind = "token"                    # contracts only: embedded as `fleet:kind`, with `fleet:version`
+//! schema = 1                        # contracts only: the stable schema version its code writes (`fleet:schema`)
 //! fixture = true                    # emulator test fixtures only: built, never published
 //! ```
 
@@ -30,6 +31,9 @@ pub struct CanisterCrate {
     pub did: PathBuf,
     /// Contract kind (`token`, `multisig`, ...) for contract canisters.
     pub kind: Option<String>,
+    /// Stable schema version the contract's code writes (`schema = N`), embedded as `fleet:schema`. `release cut`
+    /// requires it; the upgrade rehearsal tests check it equals what the installed contract reports.
+    pub schema: Option<u32>,
     /// Emulator test fixture: built like the others, never published.
     pub fixture: bool,
     /// Keys of `[package.metadata.fleet]` this tool does not know (reported as warnings, to catch typos).
@@ -52,6 +56,8 @@ struct FleetSection {
     did: Option<String>,
     #[serde(default)]
     kind: Option<String>,
+    #[serde(default)]
+    schema: Option<u32>,
     #[serde(default)]
     fixture: bool,
     #[serde(flatten)]
@@ -144,6 +150,9 @@ fn canister_of(package: &Package) -> Result<Option<CanisterCrate>> {
     if let Some(kind) = &section.kind {
         check_identifier("kind", kind).map_err(invalid)?;
     }
+    if section.schema.is_some() && section.kind.is_none() {
+        return Err(invalid("`schema` is only for contract kinds (it needs `kind = \"...\"`)".to_string()));
+    }
     let lib = package
         .targets
         .iter()
@@ -158,6 +167,7 @@ fn canister_of(package: &Package) -> Result<Option<CanisterCrate>> {
         lib_name: lib.name.replace('-', "_"),
         did: normalize(&manifest_dir.join(did)),
         kind: section.kind,
+        schema: section.schema,
         fixture: section.fixture,
         unknown_keys: section.unknown.into_keys().collect(),
         manifest_path,
@@ -230,7 +240,7 @@ mod tests {
         let ws = FleetWorkspace::from_metadata(&metadata(&[
             ("token_factory", serde_json::json!({"fleet": {"canister": "token_factory", "did": "../api/token_factory.did"}}), "cdylib"),
             ("fleet_api", serde_json::json!(null), "lib"),
-            ("token", serde_json::json!({"fleet": {"canister": "token", "did": "../api/token.did", "kind": "token"}}), "cdylib"),
+            ("token", serde_json::json!({"fleet": {"canister": "token", "did": "../api/token.did", "kind": "token", "schema": 3}}), "cdylib"),
         ]))
         .unwrap();
         let names: Vec<_> = ws.canisters.iter().map(|c| c.canister.as_str()).collect();
@@ -244,6 +254,8 @@ mod tests {
         assert_eq!(factory.kind, None);
         assert_eq!(ws.canisters[0].kind.as_deref(), Some("token"));
         assert_eq!(ws.canisters[0].version, "1.2.3");
+        assert_eq!(ws.canisters[0].schema, Some(3));
+        assert_eq!(factory.schema, None);
         assert_eq!(ws.canister_dir(), PathBuf::from("/ws/target/canisters"));
     }
 
@@ -274,6 +286,16 @@ mod tests {
                 serde_json::json!({"fleet": {"canister": "x", "did": "x.did"}}),
                 "lib",
                 "no cdylib target",
+            ),
+            (
+                serde_json::json!({"fleet": {"canister": "x", "did": "x.did", "schema": 1}}),
+                "cdylib",
+                "only for contract kinds",
+            ),
+            (
+                serde_json::json!({"fleet": {"canister": "x", "did": "x.did", "kind": "x", "schema": "one"}}),
+                "cdylib",
+                "invalid type",
             ),
         ];
         for (fleet, crate_type, expected) in cases {

@@ -29,6 +29,7 @@ fn tiny_canister(kind: Option<&str>) -> CanisterCrate {
         lib_name: "tiny".into(),
         did: PathBuf::from(TINY_DID),
         kind: kind.map(Into::into),
+        schema: None,
         fixture: false,
         unknown_keys: vec![],
     }

@@ -8,4 +8,5 @@
 pub mod fleet;
 pub mod ic;
 pub mod rehearsal;
+pub mod released;
 pub mod wasm;

@@ -1,7 +1,10 @@
 //! One module per subcommand. Each exposes `<Name>Args` (clap) and `run(args) -> anyhow::Result<()>`.
 
+pub mod adopt;
 pub mod build;
 pub mod check_did;
+pub mod cut;
+pub mod publish;
 pub mod rehearse;
 
 use release::workspace::FleetWorkspace;
@@ -21,7 +24,7 @@ impl WorkspaceArgs {
         for canister in &workspace.canisters {
             for key in &canister.unknown_keys {
                 eprintln!(
-                    "warning: package `{}`: unknown key `{key}` in [package.metadata.fleet] (known: canister, did, kind, fixture)",
+                    "warning: package `{}`: unknown key `{key}` in [package.metadata.fleet] (known: canister, did, kind, schema, fixture)",
                     canister.package
                 );
             }

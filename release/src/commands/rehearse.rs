@@ -1,7 +1,6 @@
 //! `release rehearse`: build every canister, then run the whole fleet end to end on the in-process emulator
 //! (`fleet_tests::rehearsal`), printing each step as it completes. Exits non-zero on the first promise that breaks.
 
-use super::build::BuildArgs;
 use super::WorkspaceArgs;
 
 #[derive(clap::Args, Debug)]
@@ -15,6 +14,7 @@ pub struct RehearseArgs {
 
 #[cfg(feature = "rehearse")]
 pub fn run(args: RehearseArgs) -> anyhow::Result<()> {
+    use super::build::BuildArgs;
     use anyhow::Context;
     use fleet_tests::{fleet::FleetWasm, ic, rehearsal};
     use indicatif::{ProgressBar, ProgressStyle};
