@@ -1,0 +1,389 @@
+//! The upgrade engine on real token wasm (the emulator by default, PocketIC with `--features pocket-ic`): four token
+//! versions built by the release pipeline — 1.0.0 (the committed release bytes), 1.1.0 (today's token, a checkpoint:
+//! its schema migration), 1.2.0 (`token_next`) and 1.2.1 (`token_faulty`, whose post_upgrade refuses ledgers holding
+//! allowances) — and 50 contracts with mixed policies: a canary then widening along a two-step path through the
+//! checkpoint, a bad release rolled back to the exact state, the factory upgraded mid-rollout, an owner who removed
+//! the factory, a contract low on cycles, owners upgrading and restoring by hand. At the end of every test no
+//! contract is stopped.
+
+use candid::{encode_one, CandidType, Nat, Principal};
+use factory_engine::upgrade::api::*;
+use fleet_api::{DeployOptions, FleetError, Page, PageRequest, UpgradePolicy};
+use fleet_client::emulator::EmulatorTransport;
+use fleet_client::publish::{publish, ChunkOrder, PublishRequest};
+use fleet_client::FactoryClient;
+use fleet_tests::ic::{self, CanisterSettings, PocketIc};
+use fleet_tests::wasm::canister_wasm;
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+use token_api::{Account, ApproveArgs, TokenArgs};
+use token_factory_api::{FactoryInitArgs, UpgradeMetadata};
+
+type R<T> = Result<T, FleetError>;
+
+fn principal(name: &str) -> Principal {
+    Principal::self_authenticating(name.as_bytes())
+}
+fn admin() -> Principal {
+    principal("factory-admin")
+}
+fn backend() -> Principal {
+    principal("backend")
+}
+fn holder() -> Principal {
+    principal("holder")
+}
+fn owner_of(i: usize) -> Principal {
+    principal(&format!("owner-{i}"))
+}
+
+const V1: &str = "1.0.0";
+const V11: &str = "1.1.0";
+const V12: &str = "1.2.0";
+const BAD: &str = "1.2.1";
+
+fn released_1_0_0() -> Vec<u8> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../wasm-registry/token/1.0.0/token.wasm.gz");
+    std::fs::read(path).expect("wasm-registry/token/1.0.0/token.wasm.gz is committed")
+}
+
+struct Lab {
+    pic: PocketIc,
+    factory: Principal,
+    contracts: Vec<Principal>,
+}
+
+impl Lab {
+    /// A token factory with 1.0.0 published and `n` contracts deployed at it (owner i, holder holding 1,000,000),
+    /// then 1.1.0 (checkpoint), 1.2.0 and 1.2.1 published.
+    fn new(n: usize) -> Self {
+        let pic = ic::new_instance();
+        let settings = CanisterSettings { controllers: Some(vec![admin()]), ..Default::default() };
+        let factory = pic.create_canister_with_settings(Some(admin()), Some(settings));
+        pic.add_cycles(factory, 10_000_000_000_000_000);
+        let init = FactoryInitArgs { admins: vec![admin()], release_principals: vec![admin()], ..Default::default() };
+        pic.install_canister(factory, canister_wasm("token_factory"), encode_one(Some(init)).unwrap(), Some(admin()));
+        let mut lab = Self { pic, factory, contracts: vec![] };
+        lab.update::<R<()>>(admin(), "setupWhitelist", (backend(),)).unwrap();
+        lab.publish(V1, &released_1_0_0(), false);
+        for i in 0..n {
+            let options = DeployOptions { initial_cycles: None, request_id: Some(i as u64) };
+            let id: R<Principal> = lab.update(backend(), "createContract", (owner_of(i), token_args(i), options));
+            lab.contracts.push(id.expect("createContract"));
+        }
+        lab.publish(V11, &canister_wasm("token"), true);
+        lab.publish(V12, &canister_wasm("token_next"), false);
+        lab.publish(BAD, &canister_wasm("token_faulty"), false);
+        lab
+    }
+
+    fn publish(&self, version: &str, wasm: &[u8], checkpoint: bool) {
+        let transport = EmulatorTransport::new(&self.pic, admin());
+        let client = FactoryClient::new(&transport, self.factory);
+        let request = PublishRequest {
+            version,
+            wasm,
+            release_notes: "",
+            upgrade: UpgradeMetadata { checkpoint, post_upgrade_arg: None, reachable_from: None },
+            chunk_size: 512 * 1024,
+            order: ChunkOrder::Ascending,
+        };
+        publish(&client, &request, |_| {}).unwrap_or_else(|e| panic!("publish {version}: {e}"));
+    }
+
+    fn update<T: CandidType + for<'de> candid::Deserialize<'de>>(
+        &self,
+        from: Principal,
+        method: &str,
+        args: impl candid::utils::ArgumentEncoder,
+    ) -> T {
+        let (reply,): (T,) = ic::update_candid_as(&self.pic, self.factory, from, method, args).expect(method);
+        reply
+    }
+
+    fn query<T: CandidType + for<'de> candid::Deserialize<'de>>(
+        &self,
+        method: &str,
+        args: impl candid::utils::ArgumentEncoder,
+    ) -> T {
+        let (reply,): (T,) = ic::query_candid_as(&self.pic, self.factory, admin(), method, args).expect(method);
+        reply
+    }
+
+    fn set_policy(&self, i: usize, policy: UpgradePolicy) {
+        let r: R<()> = self.update(owner_of(i), "setUpgradePolicy", (self.contracts[i], policy));
+        r.expect("setUpgradePolicy");
+    }
+
+    fn start(&self, plan: RolloutPlan) -> RolloutView {
+        let r: R<RolloutView> = self.update(admin(), "startRollout", (plan,));
+        r.expect("startRollout")
+    }
+
+    fn rollout(&self, id: u64) -> RolloutView {
+        self.query::<R<RolloutView>>("getRollout", (id,)).expect("getRollout")
+    }
+
+    /// Lets the scheduler run (2 s per tick) until the rollout stops moving: finished, aborted, paused or canary done.
+    fn settle(&self, id: u64) -> RolloutView {
+        for _ in 0..2_000 {
+            self.pic.advance_time(Duration::from_secs(2));
+            self.pic.tick();
+            let view = self.rollout(id);
+            if !matches!(view.state, RolloutState::Running | RolloutState::Aborting) && view.counts.in_flight == 0 {
+                return view;
+            }
+        }
+        panic!("rollout {id} never settled: {:?}", self.rollout(id));
+    }
+
+    fn tasks(&self, id: u64, state: TaskState) -> Vec<TaskView> {
+        let page: R<Page<TaskView>> = self.query("listRolloutTasks", (id, Some(state), PageRequest::new(0, 500)));
+        page.expect("listRolloutTasks").items
+    }
+
+    fn token_query<T: CandidType + for<'de> candid::Deserialize<'de>>(
+        &self,
+        contract: Principal,
+        method: &str,
+        args: impl candid::utils::ArgumentEncoder,
+    ) -> T {
+        let (reply,): (T,) = ic::query_candid_as(&self.pic, contract, admin(), method, args).expect(method);
+        reply
+    }
+
+    fn version_of(&self, contract: Principal) -> String {
+        self.token_query(contract, "version", ())
+    }
+
+    fn balance(&self, contract: Principal, owner: Principal) -> Nat {
+        self.token_query(contract, "icrc1_balance_of", (Account { owner, subaccount: None },))
+    }
+
+    fn module_hash(&self, contract: Principal) -> Vec<u8> {
+        self.pic.canister_status(contract, Some(self.factory)).expect("canister_status").module_hash.unwrap_or_default()
+    }
+
+    /// The promise every test ends on: no contract is stopped.
+    fn assert_all_running(&self) {
+        for contract in &self.contracts {
+            let status = self.pic.canister_status(*contract, Some(self.factory));
+            if let Ok(status) = status {
+                assert_eq!(
+                    format!("{:?}", status.status),
+                    "Running",
+                    "contract {contract} is left {:?}",
+                    status.status
+                );
+            }
+        }
+    }
+}
+
+fn token_args(i: usize) -> TokenArgs {
+    TokenArgs {
+        name: format!("Token {i}"),
+        symbol: format!("T{i}"),
+        decimals: 8,
+        transfer_fee: Nat::from(10_000u64),
+        initial_balances: vec![(Account { owner: holder(), subaccount: None }, Nat::from(1_000_000u64 + i as u64))],
+        minting_account: None,
+        logo: None,
+        max_memo_length: None,
+    }
+}
+
+fn plan(target: &str, selector: RolloutSelector) -> RolloutPlan {
+    RolloutPlan {
+        target_version: target.into(),
+        selector,
+        batch_size: 20,
+        max_concurrency: 10,
+        failure_budget: 100,
+        snapshot: None,
+        stop_timeout_seconds: None,
+        cycles_floor: None,
+        top_up_cap: None,
+    }
+}
+
+fn sha(wasm: &[u8]) -> Vec<u8> {
+    Sha256::digest(wasm).to_vec()
+}
+
+#[test]
+fn a_canary_then_widening_upgrades_only_opted_in_contracts_through_the_checkpoint() {
+    let lab = Lab::new(50);
+    // Mixed policies: 0,1,2 mod 5 Auto; 3 Manual; 4 Pinned at 1.0.0.
+    for i in 0..50 {
+        match i % 5 {
+            0..=2 => lab.set_policy(i, UpgradePolicy::Auto),
+            3 => {}
+            _ => lab.set_policy(i, UpgradePolicy::Pinned(V1.into())),
+        }
+    }
+    let path: R<UpgradePath> = lab.query("getUpgradePath", (lab.contracts[0], Some(V12.to_string())));
+    let steps: Vec<String> = path.unwrap().steps.into_iter().map(|s| s.version).collect();
+    assert_eq!(steps, [V11, V12], "the path goes through the checkpoint");
+
+    let rollout = lab.start(plan(V12, RolloutSelector::Canary(3)));
+    let canary = lab.settle(rollout.id);
+    assert_eq!(canary.state, RolloutState::CanaryDone, "{canary:?}");
+    assert_eq!(canary.counts.done, 3, "{canary:?}");
+    let resumed: R<RolloutView> = lab.update(admin(), "resumeRollout", (rollout.id,));
+    resumed.unwrap();
+    let done = lab.settle(rollout.id);
+    assert_eq!(done.state, RolloutState::Finished, "{done:?}");
+    assert_eq!((done.counts.done, done.counts.skipped, done.counts.failures()), (30, 20, 0), "{done:?}");
+
+    let next_sha = sha(&canister_wasm("token_next"));
+    for (i, contract) in lab.contracts.iter().enumerate() {
+        let upgraded = i % 5 <= 2;
+        assert_eq!(lab.version_of(*contract), if upgraded { V12 } else { V1 }, "contract {i}");
+        assert_eq!(lab.module_hash(*contract) == next_sha, upgraded, "contract {i}");
+        assert_eq!(lab.balance(*contract, holder()), Nat::from(1_000_000u64 + i as u64), "contract {i} lost state");
+    }
+    let skipped = lab.tasks(rollout.id, TaskState::Skipped);
+    assert!(skipped.iter().all(|t| t.reason.as_deref().unwrap_or("").starts_with("NotOptedIn")), "{skipped:?}");
+    let info: R<token_factory_api::ContractDetails> = lab.query("getContract", (lab.contracts[0],));
+    assert_eq!(info.unwrap().info.version, V12, "the factory's record follows");
+    lab.assert_all_running();
+}
+
+#[test]
+fn a_bad_release_rolls_back_the_contracts_it_breaks_to_their_exact_state() {
+    let lab = Lab::new(6);
+    let spender = principal("spender");
+    for i in 0..6 {
+        lab.set_policy(i, UpgradePolicy::Auto);
+    }
+    // Half the ledgers hold an allowance: the bad release's post_upgrade refuses them.
+    for i in (0..6).step_by(2) {
+        let args = ApproveArgs {
+            from_subaccount: None,
+            spender: Account { owner: spender, subaccount: None },
+            amount: Nat::from(5_000u64),
+            expected_allowance: None,
+            expires_at: None,
+            fee: None,
+            memo: None,
+            created_at_time: None,
+        };
+        let (r,): (Result<Nat, token_api::ApproveError>,) =
+            ic::update_candid_as(&lab.pic, lab.contracts[i], holder(), "icrc2_approve", (args,)).unwrap();
+        r.unwrap();
+    }
+    let rollout = lab.start(plan(BAD, RolloutSelector::AllEligible));
+    let done = lab.settle(rollout.id);
+    assert_eq!((done.counts.done, done.counts.rolled_back), (3, 3), "{done:?}");
+    for (i, contract) in lab.contracts.iter().enumerate() {
+        let allowance: token_api::Allowance = lab.token_query(
+            *contract,
+            "icrc2_allowance",
+            (token_api::AllowanceArgs {
+                account: Account { owner: holder(), subaccount: None },
+                spender: Account { owner: spender, subaccount: None },
+            },),
+        );
+        let fee_paid = if i % 2 == 0 { 10_000u64 } else { 0 };
+        assert_eq!(lab.balance(*contract, holder()), Nat::from(1_000_000 + i as u64 - fee_paid), "contract {i}");
+        if i % 2 == 0 {
+            // Rolled back from the second step: on the checkpoint version, allowance intact.
+            assert_eq!(lab.version_of(*contract), V11, "contract {i}");
+            assert_eq!(allowance.allowance, Nat::from(5_000u64), "contract {i}");
+        } else {
+            assert_eq!(lab.version_of(*contract), BAD, "contract {i}");
+        }
+    }
+    // The journal keeps the whole reason: the contract's own trap message.
+    for task in lab.tasks(rollout.id, TaskState::RolledBack) {
+        let journal: R<Page<JournalEntry>> =
+            lab.query("getUpgradeJournal", (JournalFilter::Contract(task.contract), PageRequest::new(0, 20)));
+        let entries = journal.unwrap().items;
+        assert_eq!(entries[0].to, TaskState::RolledBack, "{entries:?}");
+        let failure = entries.iter().find(|e| e.to == TaskState::RollingBack).expect("the failure is journaled");
+        assert!(failure.detail.contains("cannot migrate ledgers that hold allowances"), "{failure:?}");
+    }
+    lab.assert_all_running();
+}
+
+#[test]
+fn a_rollout_survives_the_factorys_own_upgrade_and_skips_detached_contracts() {
+    let lab = Lab::new(12);
+    for i in 0..12 {
+        lab.set_policy(i, UpgradePolicy::Auto);
+    }
+    // Owner 0 removes the factory from the controllers by hand.
+    lab.pic.set_controllers(lab.contracts[0], Some(owner_of(0)), vec![owner_of(0)]).unwrap();
+    let rollout = lab.start(RolloutPlan { max_concurrency: 3, ..plan(V11, RolloutSelector::AllEligible) });
+    for _ in 0..3 {
+        lab.pic.advance_time(Duration::from_secs(2));
+        lab.pic.tick();
+    }
+    assert!(lab.rollout(rollout.id).counts.in_flight > 0, "the upgrade lands mid-rollout");
+    // Upgraded while its management calls are open: every future is dropped.
+    lab.pic
+        .upgrade_canister(lab.factory, canister_wasm("token_factory"), encode_one(None::<FactoryInitArgs>).unwrap(), Some(admin()))
+        .expect("factory upgrade");
+    let done = lab.settle(rollout.id);
+    assert_eq!(done.state, RolloutState::Finished, "{done:?}");
+    assert_eq!((done.counts.done, done.counts.skipped), (11, 1), "{done:?}");
+    let detached: R<token_factory_api::ContractDetails> = lab.query("getContract", (lab.contracts[0],));
+    assert_eq!(detached.unwrap().info.status, fleet_api::ContractStatus::Detached);
+    for contract in &lab.contracts[1..] {
+        assert_eq!(lab.version_of(*contract), V11);
+    }
+    lab.assert_all_running();
+}
+
+#[test]
+fn owners_upgrade_by_hand_restore_and_get_low_cycles_topped_up() {
+    let lab = Lab::new(2);
+    let contract = lab.contracts[0];
+    let stranger: R<TaskView> = lab.update(principal("stranger"), "upgradeMyContract", (contract, None::<String>));
+    assert!(matches!(stranger, Err(FleetError::Unauthorized(_))), "{stranger:?}");
+    let view: R<TaskView> = lab.update(owner_of(0), "upgradeMyContract", (contract, Some(V12.to_string())));
+    let mut view = view.unwrap();
+    // The checkpoint's migration may still report itself migrating: the scheduler finishes the verification.
+    for _ in 0..300 {
+        if view.state.is_terminal() {
+            break;
+        }
+        lab.pic.advance_time(Duration::from_secs(2));
+        lab.pic.tick();
+        let journal: R<Page<JournalEntry>> =
+            lab.query("getUpgradeJournal", (JournalFilter::Contract(contract), PageRequest::new(0, 1)));
+        view.state = journal.unwrap().items[0].to;
+    }
+    assert_eq!(view.state, TaskState::Done);
+    assert_eq!(lab.version_of(contract), V12);
+    // A transfer on 1.2.0, then the restore: back on the last snapshot (taken before 1.1.0 → 1.2.0), transfer undone.
+    let before = lab.balance(contract, holder());
+    let transfer = token_api::TransferArg {
+        from_subaccount: None,
+        to: Account { owner: principal("someone"), subaccount: None },
+        amount: Nat::from(1_000u64),
+        fee: None,
+        memo: None,
+        created_at_time: None,
+    };
+    let (sent,): (Result<Nat, token_api::TransferError>,) =
+        ic::update_candid_as(&lab.pic, contract, holder(), "icrc1_transfer", (transfer,)).unwrap();
+    sent.unwrap();
+    let restored: R<TaskView> = lab.update(owner_of(0), "restoreMyContract", (contract,));
+    assert_eq!(restored.unwrap().state, TaskState::RolledBack);
+    assert_eq!(lab.version_of(contract), V11);
+    assert_eq!(lab.balance(contract, holder()), before);
+
+    // Low on cycles: a rollout with a floor above the contract's balance tops it up first.
+    let other = lab.contracts[1];
+    lab.set_policy(1, UpgradePolicy::AutoWithinMajor);
+    let cycles_before = lab.pic.cycle_balance(other);
+    let floor = cycles_before + 1_000_000_000_000;
+    let rollout = lab.start(RolloutPlan { cycles_floor: Some(floor), ..plan(V11, RolloutSelector::Contracts(vec![other])) });
+    let done = lab.settle(rollout.id);
+    assert_eq!(done.counts.done, 1, "{done:?}");
+    let task = &lab.tasks(rollout.id, TaskState::Done)[0];
+    assert!(task.cycles_topped_up > 0 && lab.pic.cycle_balance(other) >= floor, "{task:?}");
+    lab.assert_all_running();
+}
