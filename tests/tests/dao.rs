@@ -492,3 +492,104 @@ fn dao_instruction_counts() {
     let vote_few = rows[4].1;
     assert!(vote_many < vote_few * 2, "a vote must not scan the members: {vote_few} at 4, {vote_many} at {}", MANY + 4);
 }
+
+mod paid {
+    //! A DAO sold through the backend on the whole fleet: published into the DAO factory, paid with ICRC-2
+    //! (`dao_factory.fee`), deployed with controllers [factory, owner], its first staker indexed as a participant
+    //! at the factory; a request the contract would refuse charges nothing; a factory that refuses after the payment
+    //! refunds the fee less one ledger fee.
+
+    use super::*;
+    use fleet_api::ContractInfo;
+    use fleet_tests::fleet::{publish_version, token_version, user, CallError, Fleet, FleetWasm, LEDGER_FEE};
+
+    fn fleet_with_dao() -> Fleet {
+        let fleet = Fleet::deploy(ic::new_instance(), &FleetWasm::load(), &["alice", "bob"], |_| {}).expect("deploy");
+        let wasm = canister_wasm("dao");
+        let version = token_version(&wasm).expect("version metadata");
+        publish_version(&fleet, fleet.dao_factory, fleet.release, &version, &wasm, "paid dao").expect("publish");
+        fleet
+    }
+
+    fn dao_args(fleet: &Fleet) -> DaoArgs {
+        DaoArgs { name: "Paid guild".into(), governance_token: fleet.ledger, parameters: parameters() }
+    }
+
+    fn settle(fleet: &Fleet) {
+        for _ in 0..30 {
+            fleet.ic.advance_time(Duration::from_secs(5));
+            fleet.ic.tick();
+        }
+    }
+
+    fn contracts_of(fleet: &Fleet, who: Principal) -> Vec<ContractInfo> {
+        let (page,): (Page<ContractInfo>,) = fleet
+            .query(fleet.dao_factory, who, "getMyContracts", (who, PageRequest::new(0, 10)))
+            .expect("getMyContracts");
+        page.items
+    }
+
+    #[test]
+    fn a_paid_dao_is_deployed_for_its_owner_and_its_stakers_find_it() {
+        let fleet = fleet_with_dao();
+        let (alice, bob) = (user("alice"), user("bob"));
+        let fee = fleet.service_fee("dao_factory").unwrap();
+        assert_eq!(fee, 500_000_000, "the integration guide's 5 ICP");
+        fleet.approve_backend(alice, fee + LEDGER_FEE as u128).unwrap();
+        let before = fleet.balance(alice).unwrap();
+
+        let mut bad = dao_args(&fleet);
+        bad.parameters.quorum_basis_points = 0;
+        let refused: Result<Principal, CallError> = fleet.call(fleet.backend, alice, "createDao", (bad,));
+        assert!(matches!(refused, Err(CallError::Fleet { error: FleetError::InvalidInput(_), .. })), "{refused:?}");
+        assert_eq!(fleet.balance(alice).unwrap(), before, "a refused request charges nothing");
+
+        let dao: Principal = fleet.call(fleet.backend, alice, "createDao", (dao_args(&fleet),)).expect("createDao");
+        assert_eq!(before - fleet.balance(alice).unwrap(), fee + LEDGER_FEE as u128, "charged the fee once");
+        let mut controllers = fleet.ic.get_controllers(dao);
+        controllers.sort();
+        let mut expected = vec![fleet.dao_factory, alice];
+        expected.sort();
+        assert_eq!(controllers, expected);
+        let (info,): (DaoInfo,) = fleet.query(dao, alice, "getDao", ()).unwrap();
+        assert_eq!((info.name.as_str(), info.governance_token), ("Paid guild", fleet.ledger));
+
+        // Bob stakes the governance token (the fleet's ledger): the DAO reports him to its factory.
+        let approve = ApproveArgs {
+            from_subaccount: None,
+            spender: account(dao),
+            amount: Nat::from(10_000_000u64),
+            expected_allowance: None,
+            expires_at: None,
+            fee: None,
+            memo: None,
+            created_at_time: None,
+        };
+        let (approved,): (Result<Nat, token_api::ApproveError>,) =
+            fleet.update(fleet.ledger, bob, "icrc2_approve", (approve,)).expect("approve");
+        approved.expect("approved");
+        let stake = StakeArgs { amount: Nat::from(5_000_000u64), lock_index: 0, from_subaccount: None };
+        let staked: Stake = fleet.call(dao, bob, "stake", (stake,)).expect("stake");
+        assert_eq!(staked.state, StakeState::Active);
+        settle(&fleet);
+        assert_eq!(contracts_of(&fleet, alice).iter().map(|c| c.id).collect::<Vec<_>>(), vec![dao]);
+        assert_eq!(contracts_of(&fleet, bob).iter().map(|c| c.id).collect::<Vec<_>>(), vec![dao], "a staker finds it");
+        let (health,): (ContractHealth,) = fleet.query(dao, alice, "health", ()).unwrap();
+        assert!(health.ok && !health.message.contains("pending"), "reports delivered: {health:?}");
+    }
+
+    #[test]
+    fn a_dao_factory_that_refuses_after_the_payment_refunds_it() {
+        let fleet = fleet_with_dao();
+        let alice = user("alice");
+        let fee = fleet.service_fee("dao_factory").unwrap();
+        fleet.admin_call(fleet.dao_factory, "removeFromWhitelist", (fleet.backend,)).unwrap();
+        fleet.approve_backend(alice, fee + LEDGER_FEE as u128).unwrap();
+        let before = fleet.balance(alice).unwrap();
+        let refused: Result<Principal, CallError> = fleet.call(fleet.backend, alice, "createDao", (dao_args(&fleet),));
+        assert!(matches!(refused, Err(CallError::Fleet { error: FleetError::Unauthorized(_), .. })), "{refused:?}");
+        settle(&fleet);
+        // Charged fee + ledger fee, refunded fee - ledger fee: two ledger fees lost, nothing else.
+        assert_eq!(before - fleet.balance(alice).unwrap(), 2 * LEDGER_FEE as u128);
+    }
+}

@@ -38,9 +38,11 @@ pub struct FleetWasm {
     pub token_factory: Vec<u8>,
     pub multisig_factory: Vec<u8>,
     pub distribution_factory: Vec<u8>,
+    pub dao_factory: Vec<u8>,
     /// The contract kinds the rehearsal publishes besides the token.
     pub multisig: Vec<u8>,
     pub distribution: Vec<u8>,
+    pub dao: Vec<u8>,
 }
 
 impl FleetWasm {
@@ -55,8 +57,10 @@ impl FleetWasm {
             token_factory: load("token_factory"),
             multisig_factory: load("multisig_factory"),
             distribution_factory: load("distribution_factory"),
+            dao_factory: load("dao_factory"),
             multisig: load("multisig"),
             distribution: load("distribution"),
+            dao: load("dao"),
         }
     }
 }
@@ -76,8 +80,10 @@ impl FleetWasm {
             token_factory: load("token_factory")?,
             multisig_factory: load("multisig_factory")?,
             distribution_factory: load("distribution_factory")?,
+            dao_factory: load("dao_factory")?,
             multisig: load("multisig")?,
             distribution: load("distribution")?,
+            dao: load("dao")?,
         })
     }
 }
@@ -100,9 +106,10 @@ pub struct Fleet {
     pub token_factory: Principal,
     pub multisig_factory: Principal,
     pub distribution_factory: Principal,
-    /// The DAO and launchpad factories, whose crates do not exist yet: empty canisters, so that
-    /// `setupMicroservices` has seven distinct canisters and a call to them fails the way a missing factory would.
-    pub future_factories: [Principal; 2],
+    pub dao_factory: Principal,
+    /// The launchpad factory, whose crate does not exist yet: an empty canister, so that `setupMicroservices` has
+    /// seven distinct canisters and a call to it fails the way a missing factory would.
+    pub future_factories: [Principal; 1],
     /// Users holding `USER_FUNDS` on the payment ledger from its init.
     pub users: Vec<Principal>,
 }
@@ -121,7 +128,8 @@ impl Fleet {
         };
         let [ledger, audit_storage, invoice_storage, backend, token_factory] = [(); 5].map(|_| create());
         let [multisig_factory, distribution_factory] = [(); 2].map(|_| create());
-        let future_factories = [(); 2].map(|_| create());
+        let dao_factory = create();
+        let future_factories = [(); 1].map(|_| create());
         progress(&format!(
             "created ledger {ledger}, audit_storage {audit_storage}, invoice_storage {invoice_storage}, backend {backend}, token_factory {token_factory}"
         ));
@@ -155,6 +163,7 @@ impl Fleet {
             (token_factory, &wasm.token_factory, "token_factory"),
             (multisig_factory, &wasm.multisig_factory, "multisig_factory"),
             (distribution_factory, &wasm.distribution_factory, "distribution_factory"),
+            (dao_factory, &wasm.dao_factory, "dao_factory"),
         ] {
             install(&ic, id, module, factory_arg.clone(), operator, name)?;
         }
@@ -171,14 +180,15 @@ impl Fleet {
             token_factory,
             multisig_factory,
             distribution_factory,
+            dao_factory,
             future_factories,
             users,
         };
-        let factories = [fleet.token_factory, fleet.multisig_factory, fleet.distribution_factory];
+        let factories = [fleet.token_factory, fleet.multisig_factory, fleet.distribution_factory, fleet.dao_factory];
         for service in factories.into_iter().chain([fleet.audit_storage, fleet.invoice_storage]) {
             fleet.admin_call(service, "setupWhitelist", (fleet.backend,))?;
         }
-        let [dao, launchpad] = fleet.future_factories;
+        let (dao, [launchpad]) = (fleet.dao_factory, fleet.future_factories);
         fleet.admin_call(
             fleet.backend,
             "setupMicroservices",
@@ -194,7 +204,7 @@ impl Fleet {
         )?;
         // The integration guide's default (200 M cycles) leaves a new contract below its freezing threshold on a real
         // subnet, so it could never run its deployment notice; 2 T is what an operator would configure.
-        for service in ["token_factory", "multisig_factory", "distribution_factory"] {
+        for service in ["token_factory", "multisig_factory", "distribution_factory", "dao_factory"] {
             fleet.admin_call(
                 fleet.backend,
                 "adminSetConfigValue",
