@@ -3,7 +3,7 @@
 //! rehearsal with an error that says which promise broke.
 //!
 //! Steps: deploy and wire the fleet → publish the token contract by chunked upload → a paid deployment (exact charge,
-//! controllers [factory, owner], version, deployment confirmed) → the multisig and distribution kinds published and
+//! controllers [factory, owner], version, deployment confirmed) → the multisig, distribution and DAO kinds published and
 //! paid for the same way → refusals that charge nothing (no allowance,
 //! maintenance, disabled service) → a factory failure refunded (fee less one ledger fee) →
 //! an upgrade of every fleet canister keeping every record → the ledger's books balance throughout.
@@ -144,8 +144,9 @@ pub fn run(ic: crate::ic::PocketIc, wasm: &FleetWasm, mut on_step: impl FnMut(&S
     Ok(Rehearsal { steps })
 }
 
-/// The multisig and distribution kinds: each published into its factory, then one paid deployment of each (bob buys a
-/// 2-of-3 wallet, carol a vesting distribution), each charged exactly its fee and owned by [factory, buyer].
+/// The multisig, distribution and DAO kinds: each published into its factory, then one paid deployment of each (bob
+/// buys a 2-of-3 wallet and a DAO, carol a vesting distribution), each charged exactly its fee and owned by
+/// [factory, buyer].
 fn other_kinds(fleet: &Fleet, wasm: &FleetWasm) -> Result<String> {
     let (bob, carol) = (user("bob"), user("carol"));
     let wallet_args = multisig_api::MultisigArgs {
@@ -167,19 +168,34 @@ fn other_kinds(fleet: &Fleet, wasm: &FleetWasm) -> Result<String> {
         }),
         recipients: vec![(bob, Nat::from(1_000_000u32)), (carol, Nat::from(2_000_000u32))],
     };
+    let dao_args = dao_api::DaoArgs {
+        name: "Rehearsal DAO".into(),
+        governance_token: fleet.ledger,
+        parameters: dao_api::DaoParameters {
+            voting_period_seconds: 3 * 86_400,
+            quorum_basis_points: 2_000,
+            approval_threshold_basis_points: 5_000,
+            min_stake_to_propose: Nat::from(100_000_000u64),
+            locks: vec![
+                dao_api::LockOption { duration_seconds: 0, multiplier_basis_points: 10_000 },
+                dao_api::LockOption { duration_seconds: 365 * 86_400, multiplier_basis_points: 20_000 },
+            ],
+        },
+    };
     let mut lines = vec![];
     for (service, factory, module, buyer) in [
         ("multisig_factory", fleet.multisig_factory, &wasm.multisig, bob),
         ("distribution_factory", fleet.distribution_factory, &wasm.distribution, carol),
+        ("dao_factory", fleet.dao_factory, &wasm.dao, bob),
     ] {
         let published = publish_version(fleet, factory, fleet.release, &token_version(module)?, module, "rehearsal")?;
         let fee = fleet.service_fee(service)?;
         fleet.approve_backend(buyer, fee + LEDGER_FEE as u128)?;
         let before = fleet.balance(buyer)?;
-        let contract: Principal = if service == "multisig_factory" {
-            fleet.call(fleet.backend, buyer, "createMultisig", (wallet_args.clone(),))?
-        } else {
-            fleet.call(fleet.backend, buyer, "createDistribution", (distribution_args.clone(),))?
+        let contract: Principal = match service {
+            "multisig_factory" => fleet.call(fleet.backend, buyer, "createMultisig", (wallet_args.clone(),))?,
+            "dao_factory" => fleet.call(fleet.backend, buyer, "createDao", (dao_args.clone(),))?,
+            _ => fleet.call(fleet.backend, buyer, "createDistribution", (distribution_args.clone(),))?,
         };
         let paid = before - fleet.balance(buyer)?;
         ensure!(
@@ -250,6 +266,7 @@ fn upgrade_everything(fleet: &Fleet, wasm: &FleetWasm) -> Result<()> {
         (fleet.token_factory, &wasm.token_factory, "token_factory"),
         (fleet.multisig_factory, &wasm.multisig_factory, "multisig_factory"),
         (fleet.distribution_factory, &wasm.distribution_factory, "distribution_factory"),
+        (fleet.dao_factory, &wasm.dao_factory, "dao_factory"),
     ];
     for (id, module, arg, name) in [
         (fleet.ledger, &wasm.token, &empty, "ledger"),
