@@ -50,7 +50,12 @@ mod tests {
 
     #[test]
     fn candid_interface_matches_the_generated_did_file() {
-        did_check::bless_or_check(env!("CARGO_MANIFEST_DIR"), "../api/launchpad_factory.did", HEADER, &__export_service());
+        did_check::bless_or_check(
+            env!("CARGO_MANIFEST_DIR"),
+            "../api/launchpad_factory.did",
+            HEADER,
+            &__export_service(),
+        );
     }
 
     #[test]

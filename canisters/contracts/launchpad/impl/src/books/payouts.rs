@@ -34,6 +34,9 @@ impl<M: Memory> Launchpad<M> {
 
     /// Records a claim of everything `caller` may take now (tokens or refund); returns the transfer's id.
     pub fn start_claim(&mut self, caller: Principal, now: u64) -> Result<u64, FleetError> {
+        let Some(record) = self.buyers.get(&caller).filter(|r| r.contributed > 0) else {
+            return Err(FleetError::unauthorized(format!("only buyers may claim; {caller} has contributed nothing")));
+        };
         let outcome = self.books().outcome;
         if outcome == Outcome::Undecided {
             return Err(FleetError::invalid_state(format!(
@@ -42,9 +45,6 @@ impl<M: Memory> Launchpad<M> {
                 self.config().end_time
             )));
         }
-        let Some(record) = self.buyers.get(&caller).filter(|r| r.contributed > 0) else {
-            return Err(FleetError::unauthorized(format!("only buyers may claim; {caller} has contributed nothing")));
-        };
         self.record_claim(caller, record, now).ok_or_else(|| match outcome {
             Outcome::Failed if record.claimed == record.contributed => {
                 FleetError::invalid_state("already refunded (see getTransfers)")
