@@ -9,6 +9,7 @@
 //!
 //! Everything runs at [`FIXTURE_TIME_NANOS`] on a fresh instance, so capturing twice gives the same bytes.
 
+mod multisig;
 mod token;
 
 use anyhow::{ensure, Context, Result};
@@ -44,8 +45,8 @@ pub trait ReleasedKind: Sync {
 }
 
 /// The kinds with released-state support.
-pub fn kinds() -> [&'static dyn ReleasedKind; 1] {
-    [&token::Token]
+pub fn kinds() -> [&'static dyn ReleasedKind; 2] {
+    [&token::Token, &multisig::Multisig]
 }
 
 pub fn kind(name: &str) -> Result<&'static dyn ReleasedKind> {
