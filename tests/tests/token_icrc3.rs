@@ -388,3 +388,43 @@ fn a_released_1_0_0_ledger_upgrades_to_icrc3_migrating_its_block_log_in_bounded_
     let decoded: ICRC3Value = decode_one(&Encode!(&blocks[5]).unwrap()).unwrap();
     assert_eq!(decoded, blocks[5]);
 }
+
+/// The largest install the token accepts (10,000 initial balances, one mint each) now hashes a block per mint in
+/// `init`: still far under the install limit, and every mint has its block at once.
+#[test]
+fn an_install_with_the_most_initial_balances_builds_every_block_at_once() {
+    let pic = ic::new_instance();
+    let settings = CanisterSettings { controllers: Some(vec![owner()]), ..Default::default() };
+    let id = pic.create_canister_with_settings(Some(owner()), Some(settings.clone()));
+    pic.add_cycles(id, 100_000_000_000_000);
+    let initial_balances =
+        (0..token_api::MAX_INITIAL_BALANCES as u64).map(|i| (account(user(i)), nat(1 + i))).collect();
+    let args = TokenArgs {
+        name: "Wide Token".into(),
+        symbol: "WIDE".into(),
+        decimals: 8,
+        transfer_fee: nat(FEE),
+        initial_balances,
+        minting_account: None,
+        logo: None,
+        max_memo_length: None,
+    };
+    // The same install on 1.0.0, for the benchmark.
+    let old = pic.create_canister_with_settings(Some(owner()), Some(settings.clone()));
+    pic.add_cycles(old, 100_000_000_000_000);
+    let init: TokenInit = ContractInit { factory: None, owner: owner(), version: "1.0.0".into(), args: args.clone() };
+    pic.install_canister(old, released_1_0_0(), encode_one(init).unwrap(), Some(owner()));
+    let install_1_0_0 = pic.instructions_used(old);
+
+    let version = fleet_tests::fleet::token_version(&canister_wasm("token")).unwrap();
+    let init: TokenInit = ContractInit { factory: None, owner: owner(), version, args };
+    pic.install_canister(id, canister_wasm("token"), encode_one(init).unwrap(), Some(owner()));
+    let install = pic.instructions_used(id);
+    let ledger = Ledger { pic, id };
+    let (log_length, blocks) = ledger.blocks();
+    assert_eq!(log_length, token_api::MAX_INITIAL_BALANCES as u64);
+    check_chain(&blocks, &ledger.transactions());
+    assert!(ledger.health().ok);
+    eprintln!("| install with {} initial balances, 1.0.0 → 1.1.0 | {install_1_0_0} → {install} |", blocks.len());
+    assert!(install < 300_000_000_000 / 10, "{install} instructions");
+}
