@@ -321,6 +321,8 @@ fn the_tip_tree_holds_the_last_block_index_and_hash() {
     // What the canister serves in `hash_tree`: the tree in CBOR, which a client decodes to the certified root.
     let mut cbor = vec![];
     ciborium::into_writer(&tree, &mut cbor).unwrap();
+    // The IC's hash tree encoding: `[1, left, right]` for a fork, `[2, label, subtree]` for a label, `[3, leaf]`.
+    assert_eq!(&cbor[..4], &[0x83, 0x01, 0x83, 0x02], "a fork of labelled subtrees");
     let decoded: HashTree = ciborium::from_reader(cbor.as_slice()).unwrap();
     assert_eq!(decoded.digest(), tree.digest());
     // The root of a fork of two labelled leaves, computed as the IC interface specification says.
