@@ -4,6 +4,7 @@
 
 mod bench;
 mod execution;
+mod money;
 mod proposals;
 mod staking;
 
