@@ -62,7 +62,7 @@ fn health_lists_every_service_and_reports_missing_factories_as_unhealthy() {
         .expect("publish");
     let report = health(&fleet);
     assert_eq!(report.iter().map(|h| h.service.as_str()).collect::<Vec<_>>(), service_names());
-    let (dao, [launchpad]) = (fleet.dao_factory, fleet.future_factories);
+    let (dao, launchpad) = (fleet.dao_factory, fleet.launchpad_factory);
     let (distribution, multisig) = (fleet.distribution_factory, fleet.multisig_factory);
     let ids = [fleet.audit_storage, fleet.invoice_storage, fleet.token_factory, distribution, multisig, dao, launchpad];
     for (entry, id) in report.iter().zip(ids) {
@@ -70,9 +70,7 @@ fn health_lists_every_service_and_reports_missing_factories_as_unhealthy() {
         // Only the token factory has a version published; the other factories answer, unhealthy until they do.
         let should_be_healthy = ![distribution, multisig, dao, launchpad].contains(&id);
         assert_eq!(entry.healthy, should_be_healthy, "{entry:?}");
-        if [launchpad].contains(&id) {
-            assert!(entry.message.starts_with("getHealth failed"), "{}", entry.message);
-        } else if !should_be_healthy {
+        if !should_be_healthy {
             assert!(entry.message.contains("no installable default version"), "{}", entry.message);
         }
     }
@@ -83,31 +81,15 @@ fn setup_status_reports_the_backend_whitelisted_until_a_storage_removes_it() {
     let fleet = deploy(&FleetWasm::load());
     let report = setup(&fleet);
     assert_eq!(report.iter().map(|s| s.service.as_str()).collect::<Vec<_>>(), service_names());
-    // The storages and the token, distribution, multisig and DAO factories: whitelisted.
-    for entry in &report[..6] {
+    // The storages and the token, distribution, multisig, DAO and launchpad factories: whitelisted.
+    for entry in &report {
         assert!(entry.whitelisted.contains(&fleet.backend), "{entry:?}");
         assert!(!entry.missing.iter().any(|m| m.starts_with("whitelist")), "{entry:?}");
-    }
-    for entry in &report[6..] {
-        assert!(!entry.ready && entry.missing[0].starts_with("getSetupStatus failed"), "{entry:?}");
     }
     fleet.admin_call(fleet.audit_storage, "removeFromWhitelist", (fleet.backend,)).expect("removeFromWhitelist");
     let audit = &setup(&fleet)[0];
     assert!(!audit.ready, "{audit:?}");
     assert!(audit.missing.iter().any(|m| m.starts_with("whitelist")), "{audit:?}");
-}
-
-#[test]
-fn kinds_without_a_factory_are_not_configured_and_charge_nothing() {
-    let fleet = deploy(&FleetWasm::load());
-    let alice = user("alice");
-    let before = fleet.balance(alice).unwrap();
-    for method in ["createLaunchpad"] {
-        let error = fleet_error(fleet.call::<_, Principal>(fleet.backend, alice, method, (Vec::<u8>::new(),)));
-        assert!(matches!(error, FleetError::ServiceNotConfigured(_)), "{method}: {error:?}");
-    }
-    assert_eq!(fleet.balance(alice).unwrap(), before);
-    assert!(fleet.invoices_of(alice).unwrap().is_empty());
 }
 
 #[test]
@@ -130,8 +112,8 @@ fn admin_calls_refuse_strangers_and_bad_values_and_change_nothing() {
         ))
     };
     assert!(matches!(set(bob, "token_factory.fee", "1"), FleetError::Unauthorized(_)));
-    let f = fleet.future_factories;
-    let stolen = (bob, bob, bob, fleet.distribution_factory, fleet.multisig_factory, fleet.dao_factory, f[0]);
+    let (dao, launchpad) = (fleet.dao_factory, fleet.launchpad_factory);
+    let stolen = (bob, bob, bob, fleet.distribution_factory, fleet.multisig_factory, dao, launchpad);
     let error = fleet_error(fleet.call::<_, ()>(fleet.backend, bob, "setupMicroservices", stolen));
     assert!(matches!(error, FleetError::Unauthorized(_)), "{error:?}");
     for (key, value) in [("token_factory.fee", "abc"), ("token_factory.enabled", "yes"), ("no_such.key", "1")] {

@@ -39,10 +39,12 @@ pub struct FleetWasm {
     pub multisig_factory: Vec<u8>,
     pub distribution_factory: Vec<u8>,
     pub dao_factory: Vec<u8>,
+    pub launchpad_factory: Vec<u8>,
     /// The contract kinds the rehearsal publishes besides the token.
     pub multisig: Vec<u8>,
     pub distribution: Vec<u8>,
     pub dao: Vec<u8>,
+    pub launchpad: Vec<u8>,
 }
 
 impl FleetWasm {
@@ -58,9 +60,11 @@ impl FleetWasm {
             multisig_factory: load("multisig_factory"),
             distribution_factory: load("distribution_factory"),
             dao_factory: load("dao_factory"),
+            launchpad_factory: load("launchpad_factory"),
             multisig: load("multisig"),
             distribution: load("distribution"),
             dao: load("dao"),
+            launchpad: load("launchpad"),
         }
     }
 }
@@ -81,9 +85,11 @@ impl FleetWasm {
             multisig_factory: load("multisig_factory")?,
             distribution_factory: load("distribution_factory")?,
             dao_factory: load("dao_factory")?,
+            launchpad_factory: load("launchpad_factory")?,
             multisig: load("multisig")?,
             distribution: load("distribution")?,
             dao: load("dao")?,
+            launchpad: load("launchpad")?,
         })
     }
 }
@@ -107,9 +113,7 @@ pub struct Fleet {
     pub multisig_factory: Principal,
     pub distribution_factory: Principal,
     pub dao_factory: Principal,
-    /// The launchpad factory, whose crate does not exist yet: an empty canister, so that `setupMicroservices` has
-    /// seven distinct canisters and a call to it fails the way a missing factory would.
-    pub future_factories: [Principal; 1],
+    pub launchpad_factory: Principal,
     /// Users holding `USER_FUNDS` on the payment ledger from its init.
     pub users: Vec<Principal>,
 }
@@ -129,7 +133,7 @@ impl Fleet {
         let [ledger, audit_storage, invoice_storage, backend, token_factory] = [(); 5].map(|_| create());
         let [multisig_factory, distribution_factory] = [(); 2].map(|_| create());
         let dao_factory = create();
-        let future_factories = [(); 1].map(|_| create());
+        let launchpad_factory = create();
         progress(&format!(
             "created ledger {ledger}, audit_storage {audit_storage}, invoice_storage {invoice_storage}, backend {backend}, token_factory {token_factory}"
         ));
@@ -164,6 +168,7 @@ impl Fleet {
             (multisig_factory, &wasm.multisig_factory, "multisig_factory"),
             (distribution_factory, &wasm.distribution_factory, "distribution_factory"),
             (dao_factory, &wasm.dao_factory, "dao_factory"),
+            (launchpad_factory, &wasm.launchpad_factory, "launchpad_factory"),
         ] {
             install(&ic, id, module, factory_arg.clone(), operator, name)?;
         }
@@ -181,14 +186,20 @@ impl Fleet {
             multisig_factory,
             distribution_factory,
             dao_factory,
-            future_factories,
+            launchpad_factory,
             users,
         };
-        let factories = [fleet.token_factory, fleet.multisig_factory, fleet.distribution_factory, fleet.dao_factory];
+        let factories = [
+            fleet.token_factory,
+            fleet.multisig_factory,
+            fleet.distribution_factory,
+            fleet.dao_factory,
+            fleet.launchpad_factory,
+        ];
         for service in factories.into_iter().chain([fleet.audit_storage, fleet.invoice_storage]) {
             fleet.admin_call(service, "setupWhitelist", (fleet.backend,))?;
         }
-        let (dao, [launchpad]) = (fleet.dao_factory, fleet.future_factories);
+        let (dao, launchpad) = (fleet.dao_factory, fleet.launchpad_factory);
         fleet.admin_call(
             fleet.backend,
             "setupMicroservices",
@@ -204,7 +215,8 @@ impl Fleet {
         )?;
         // The integration guide's default (200 M cycles) leaves a new contract below its freezing threshold on a real
         // subnet, so it could never run its deployment notice; 2 T is what an operator would configure.
-        for service in ["token_factory", "multisig_factory", "distribution_factory", "dao_factory"] {
+        for service in ["token_factory", "multisig_factory", "distribution_factory", "dao_factory", "launchpad_factory"]
+        {
             fleet.admin_call(
                 fleet.backend,
                 "adminSetConfigValue",
