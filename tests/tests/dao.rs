@@ -593,3 +593,41 @@ mod paid {
         assert_eq!(before - fleet.balance(alice).unwrap(), 2 * LEDGER_FEE as u128);
     }
 }
+
+/// The DAO upgraded while the deadline timer's treasury transfer is open: the reply reaches code with no future
+/// waiting for it, the proposal stays Executing (recorded before the await), and `post_upgrade`'s timer re-sends the
+/// identical transfer, which the ledger answers as a duplicate: paid once, with the first block.
+#[cfg(not(feature = "pocket-ic"))]
+#[test]
+fn an_upgrade_during_the_timers_transfer_is_settled_by_an_identical_re_send() {
+    use emulator::state::SubnetConfig;
+    let pic = ic::PocketIcBuilder::new()
+        .with_subnet_config(SubnetConfig { max_executions_per_round: 1, ..SubnetConfig::default() })
+        .build();
+    let dao = Dao::on(pic, 0).three_members();
+    let id = dao.propose(alice(), pay(&dao, dave(), 4_242)).unwrap().id;
+    dao.vote(alice(), id, Vote::Yes).unwrap();
+    let log_before = dao.ledger_log_length();
+    dao.pic.advance_time(Duration::from_secs(PERIOD_SECONDS));
+    let mut rounds = 0;
+    while dao.proposal(id).state != ProposalState::Executing {
+        dao.pic.tick();
+        rounds += 1;
+        assert!(rounds < 50, "the timer never started the execution: {:?}", dao.proposal(id));
+    }
+    // Recorded and sent; let the ledger execute it, then upgrade before the reply is processed.
+    dao.pic.tick();
+    dao.upgrade();
+    let stored = dao.proposal(id);
+    assert_eq!(stored.state, ProposalState::Executing, "the upgrade came too late to interrupt anything: {stored:?}");
+    for _ in 0..10 {
+        dao.pic.tick();
+    }
+    let p = dao.proposal(id);
+    assert_eq!(p.state, ProposalState::Executed, "{p:?}");
+    let execution = p.execution.unwrap();
+    assert_eq!(execution.attempts, 2, "the first send and the identical re-send");
+    assert_eq!(execution.outcome, Some(ExecutionOutcome::Transferred { block_index: log_before.clone() }));
+    assert_eq!(dao.ledger_log_length(), log_before + 1u8, "one transfer on the ledger");
+    assert_eq!(dao.balance(account(dave())), WALLET - FEE + 4_242, "paid once");
+}
