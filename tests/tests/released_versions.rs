@@ -208,9 +208,10 @@ fn the_current_build_reports_the_schema_its_cargo_toml_declares() {
         let version = factory_engine::registry::wasm_meta::read_metadata(&wasm).unwrap().version.unwrap();
         let ic = released::fixture_instance();
         let owner = released::fixture_owner();
+        let arg = kind.init_arg(&ic, owner, &version).unwrap();
         let id = ic.create_canister_with_settings(Some(owner), None);
         ic.add_cycles(id, 10_000_000_000_000);
-        ic.install_canister(id, wasm, kind.init_arg(owner, &version).unwrap(), Some(owner));
+        ic.install_canister(id, wasm, arg, Some(owner));
         let reported = Contract { ic: &ic, id, owner }.schema_version().unwrap();
         assert_eq!(
             reported,

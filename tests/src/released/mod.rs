@@ -9,6 +9,7 @@
 //!
 //! Everything runs at [`FIXTURE_TIME_NANOS`] on a fresh instance, so capturing twice gives the same bytes.
 
+mod distribution;
 mod multisig;
 mod token;
 
@@ -33,8 +34,9 @@ const CYCLES: u128 = 10_000_000_000_000;
 /// One contract kind's scenario and invariants.
 pub trait ReleasedKind: Sync {
     fn kind(&self) -> &'static str;
-    /// Install argument of a contract owned by `owner` at `version`, with no factory.
-    fn init_arg(&self, owner: Principal, version: &str) -> Result<Vec<u8>>;
+    /// Install argument of a contract owned by `owner` at `version`, with no factory; may first create what the
+    /// contract's init names (a ledger) on `ic`.
+    fn init_arg(&self, ic: &PocketIc, owner: Principal, version: &str) -> Result<Vec<u8>>;
     /// The scripted, representative scenario; returns one line per kind of call made (for the fixture's README).
     fn scenario(&self, contract: &Contract<'_>) -> Result<Vec<String>>;
     /// Everything the contract's users can observe, as JSON (compared before and after an upgrade).
@@ -45,8 +47,8 @@ pub trait ReleasedKind: Sync {
 }
 
 /// The kinds with released-state support.
-pub fn kinds() -> [&'static dyn ReleasedKind; 2] {
-    [&token::Token, &multisig::Multisig]
+pub fn kinds() -> [&'static dyn ReleasedKind; 3] {
+    [&token::Token, &multisig::Multisig, &distribution::Distribution]
 }
 
 pub fn kind(name: &str) -> Result<&'static dyn ReleasedKind> {
@@ -115,9 +117,35 @@ pub fn fixture_instance() -> PocketIc {
 
 fn install(ic: &PocketIc, kind: &dyn ReleasedKind, wasm: &[u8], version: &str) -> Result<Principal> {
     let owner = fixture_owner();
+    let arg = kind.init_arg(ic, owner, version)?;
     let id = ic.create_canister_with_settings(Some(owner), None);
     ic.add_cycles(id, CYCLES);
-    ic.install_canister(id, wasm.to_vec(), kind.init_arg(owner, version)?, Some(owner));
+    ic.install_canister(id, wasm.to_vec(), arg, Some(owner));
+    Ok(id)
+}
+
+/// The current token build as a ledger on `ic`, owned by `owner`, with `initial_balances`.
+pub fn install_token_ledger(
+    ic: &PocketIc,
+    owner: Principal,
+    initial_balances: Vec<(icrc_ledger_types::icrc1::account::Account, candid::Nat)>,
+) -> Result<Principal> {
+    let id = ic.create_canister_with_settings(Some(owner), None);
+    ic.add_cycles(id, CYCLES);
+    let wasm = crate::wasm::canister_wasm("token");
+    let version = crate::fleet::token_version(&wasm)?;
+    let args = token_api::TokenArgs {
+        name: "Fixture ledger".into(),
+        symbol: "FXL".into(),
+        decimals: 8,
+        transfer_fee: candid::Nat::from(10_000u64),
+        initial_balances,
+        minting_account: None,
+        logo: None,
+        max_memo_length: None,
+    };
+    let init = fleet_api::ContractInit { factory: None, owner, version, args };
+    ic.install_canister(id, wasm, candid::encode_one(&init)?, Some(owner));
     Ok(id)
 }
 

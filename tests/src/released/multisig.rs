@@ -32,7 +32,7 @@ impl ReleasedKind for Multisig {
         "multisig"
     }
 
-    fn init_arg(&self, owner: Principal, version: &str) -> Result<Vec<u8>> {
+    fn init_arg(&self, _ic: &crate::ic::PocketIc, owner: Principal, version: &str) -> Result<Vec<u8>> {
         let args = MultisigArgs {
             name: "Fixture treasury".into(),
             signers: (0..3).map(signer).collect(),
@@ -150,25 +150,6 @@ fn proposal(wallet: &Contract<'_>, id: u64) -> Result<ProposalDetail> {
 
 /// The current token build as the wallet's ledger, the wallet's default account funded at install.
 fn install_ledger(wallet: &Contract<'_>) -> Result<Principal> {
-    let ic = wallet.ic;
-    let id = ic.create_canister_with_settings(Some(wallet.owner), None);
-    ic.add_cycles(id, 10_000_000_000_000);
-    let wasm = crate::wasm::canister_wasm("token");
-    let version = factory_engine::registry::wasm_meta::read_metadata(&wasm)
-        .map_err(|e| anyhow::anyhow!("token wasm: {e}"))?
-        .version
-        .context("token wasm has no fleet:version")?;
-    let args = token_api::TokenArgs {
-        name: "Fixture ledger".into(),
-        symbol: "FXL".into(),
-        decimals: 8,
-        transfer_fee: Nat::from(10_000u64),
-        initial_balances: vec![(Account { owner: wallet.id, subaccount: None }, Nat::from(50_000_000u64))],
-        minting_account: None,
-        logo: None,
-        max_memo_length: None,
-    };
-    let init = ContractInit { factory: None, owner: wallet.owner, version, args };
-    ic.install_canister(id, wasm, candid::encode_one(&init)?, Some(wallet.owner));
-    Ok(id)
+    let funded = vec![(Account { owner: wallet.id, subaccount: None }, Nat::from(50_000_000u64))];
+    super::install_token_ledger(wallet.ic, wallet.owner, funded)
 }

@@ -60,7 +60,7 @@ impl ReleasedKind for Token {
         "token"
     }
 
-    fn init_arg(&self, owner: Principal, version: &str) -> Result<Vec<u8>> {
+    fn init_arg(&self, _ic: &crate::ic::PocketIc, owner: Principal, version: &str) -> Result<Vec<u8>> {
         let init = ContractInit { factory: None, owner, version: version.into(), args: args(owner) };
         Ok(candid::encode_one(&init)?)
     }
