@@ -124,7 +124,8 @@ fn install(ic: &PocketIc, kind: &dyn ReleasedKind, wasm: &[u8], version: &str) -
     Ok(id)
 }
 
-/// The current token build as a ledger on `ic`, owned by `owner`, with `initial_balances`.
+/// The current token build as a ledger on `ic` (controlled by `owner`, minting to a principal of its own), with
+/// `initial_balances`.
 pub fn install_token_ledger(
     ic: &PocketIc,
     owner: Principal,
@@ -144,7 +145,8 @@ pub fn install_token_ledger(
         logo: None,
         max_memo_length: None,
     };
-    let init = fleet_api::ContractInit { factory: None, owner, version, args };
+    let init =
+        fleet_api::ContractInit { factory: None, owner: crate::fleet::user("fixture/ledger-minter"), version, args };
     ic.install_canister(id, wasm, candid::encode_one(&init)?, Some(owner));
     Ok(id)
 }
