@@ -51,7 +51,8 @@ fn a_well_formed_sale_is_accepted() {
 
 #[test]
 fn every_bad_input_names_its_field() {
-    let cases: Vec<(Box<dyn Fn(&mut LaunchpadArgs)>, &str)> = vec![
+    type Change = Box<dyn Fn(&mut LaunchpadArgs)>;
+    let cases: Vec<(Change, &str)> = vec![
         (Box::new(|a| a.name = String::new()), "name"),
         (Box::new(|a| a.sale_ledger = Principal::anonymous()), "sale_ledger"),
         (Box::new(|a| a.payment_ledger = Principal::management_canister()), "payment_ledger"),

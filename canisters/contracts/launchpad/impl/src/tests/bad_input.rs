@@ -9,9 +9,9 @@ fn snapshot(w: &World) -> String {
         format!(
             "{:?}{:?}{:?}{:?}",
             l.info(w.rt.now.get()),
-            l.buyers_page(page.clone(), w.rt.now.get()),
-            l.contributions_page(page.clone()),
-            l.transfers_page(page.clone())
+            l.buyers_page(page, w.rt.now.get()),
+            l.contributions_page(page),
+            l.transfers_page(page)
         )
     });
     format!("{l}{:?}{:?}", w.rt.payment.borrow().moves, w.rt.sale.borrow().moves)

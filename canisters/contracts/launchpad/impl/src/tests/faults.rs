@@ -80,7 +80,7 @@ fn a_re_send_past_the_deduplication_window_needs_an_operator() {
     assert!(w.claim(user(1)).is_err());
     w.rt.advance(2 * DAY);
     w.resend();
-    let t = w.l(|l| l.transfers_page(Default::default())).items.into_iter().find(|t| t.amount == Nat::from(4_990u32));
+    let t = w.l(|l| l.transfers_page(Default::default())).items.into_iter().find(|t| t.amount == 4_990u32);
     assert!(matches!(t.map(|t| t.state), Some(TransferState::NeedsOperator { .. })));
     assert!(w.l(|l| l.check_books(0)).is_err(), "health reports it");
     assert_eq!(w.paid_by_sale(user(1)), 0);

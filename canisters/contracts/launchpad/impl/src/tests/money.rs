@@ -36,7 +36,7 @@ fn money_is_conserved_over_random_operations() {
         let hard = rng.gen_range(100..5_000u32);
         let soft = rng.gen_range(0..=hard);
         let max = rng.gen_range(20..=hard.max(20)).min(hard);
-        let vesting = rng.gen_bool(0.5).then(|| VestingSchedule { cliff: 0, duration: 4 * HOUR, periods: 4 });
+        let vesting = rng.gen_bool(0.5).then_some(VestingSchedule { cliff: 0, duration: 4 * HOUR, periods: 4 });
         let w = World::with(|a| {
             a.hard_cap = Nat::from(hard);
             a.soft_cap = Nat::from(soft);
