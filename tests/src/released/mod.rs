@@ -161,8 +161,9 @@ pub fn capture(kind: &dyn ReleasedKind, version: &str, wasm: &[u8]) -> Result<Fi
     Ok(Fixture { stable_memory: ic.get_stable_memory(contract.id), calls, state, schema_version })
 }
 
-/// Installs `wasm` (version `version`), replaces its stable memory with `stable_memory` and upgrades it to itself,
-/// so its heap is rebuilt from the fixture exactly as after a real upgrade. Returns the contract's id.
+/// Installs `wasm` (version `version`), stops it (so no timer of the install's heap writes over the fixture),
+/// replaces its stable memory with `stable_memory`, upgrades it to itself (its heap is rebuilt from the fixture
+/// exactly as after a real upgrade) and starts it again. Returns the contract's id.
 pub fn load(
     ic: &PocketIc,
     kind: &dyn ReleasedKind,
@@ -171,8 +172,11 @@ pub fn load(
     stable_memory: &[u8],
 ) -> Result<Principal> {
     let id = install(ic, kind, wasm, version)?;
+    let owner = Some(fixture_owner());
+    ic.stop_canister(id, owner).map_err(|e| anyhow::anyhow!("stopping the fixture's canister: {e}"))?;
     ic.set_stable_memory(id, stable_memory.to_vec(), crate::ic::BlobCompression::NoCompression);
     upgrade(ic, id, wasm, version).with_context(|| format!("{} {version}: reloading its own fixture", kind.kind()))?;
+    ic.start_canister(id, owner).map_err(|e| anyhow::anyhow!("starting the fixture's canister: {e}"))?;
     Ok(id)
 }
 
