@@ -51,7 +51,7 @@ impl<'t> CanisterClient<'t> {
         args: I,
     ) -> Result<T, ClientError> {
         let (reply,): (Result<T, FleetError>,) = self.update(method, args)?;
-        reply.map_err(|error| ClientError::Fleet { canister: self.canister, method, error })
+        reply.map_err(|error| ClientError::Fleet { canister: self.canister, method, error: Box::new(error) })
     }
 
     /// A query whose reply is `variant { Ok : T; Err : FleetError }`.
@@ -61,7 +61,7 @@ impl<'t> CanisterClient<'t> {
         args: I,
     ) -> Result<T, ClientError> {
         let (reply,): (Result<T, FleetError>,) = self.query(method, args)?;
-        reply.map_err(|error| ClientError::Fleet { canister: self.canister, method, error })
+        reply.map_err(|error| ClientError::Fleet { canister: self.canister, method, error: Box::new(error) })
     }
 
     fn round_trip<I: ArgumentEncoder, O: for<'a> ArgumentDecoder<'a>>(

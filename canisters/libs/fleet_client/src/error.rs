@@ -30,7 +30,7 @@ pub enum ClientError {
     },
     /// The canister answered `Err(FleetError)`.
     #[error("{method} on {canister} answered Err: {error}")]
-    Fleet { canister: Principal, method: &'static str, error: FleetError },
+    Fleet { canister: Principal, method: &'static str, error: Box<FleetError> },
     /// Arguments did not encode or the reply did not decode as the interface says (a wrong canister, or a client
     /// older than the canister).
     #[error("{method} on {canister}: {message}")]
