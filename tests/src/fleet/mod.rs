@@ -17,7 +17,7 @@ use token_api::{Account, TokenArgs};
 use crate::ic::PocketIc;
 
 pub use calls::CallError;
-pub use publish::{publish_version, PublishReport};
+pub use publish::{publish_version, IcTransport, PublishReport};
 
 /// Every `Fleet` canister starts with this many cycles: plenty for a rehearsal, and the factory pays creation fees
 /// out of its own balance.

@@ -10,10 +10,12 @@ use fleet_client::FactoryClient;
 use token_factory_api::UpgradeMetadata;
 
 use super::Fleet;
+/// The `fleet_client` transport over this build's IC backend (the emulator, or PocketIC with `--features pocket-ic`):
+/// use it, not `EmulatorTransport`, so a test compiles on both.
 #[cfg(not(feature = "pocket-ic"))]
-use fleet_client::emulator::EmulatorTransport as IcTransport;
+pub use fleet_client::emulator::EmulatorTransport as IcTransport;
 #[cfg(feature = "pocket-ic")]
-use fleet_client::pocket_ic::PocketIcTransport as IcTransport;
+pub use fleet_client::pocket_ic::PocketIcTransport as IcTransport;
 
 pub use fleet_client::publish::PublishReport;
 

@@ -20,11 +20,8 @@ use fleet_api::ContractUpgrade;
 use fleet_client::CanisterClient;
 use serde_json::Value;
 
+use crate::fleet::IcTransport;
 use crate::ic::{PocketIc, PocketIcBuilder, Time};
-#[cfg(not(feature = "pocket-ic"))]
-use fleet_client::emulator::EmulatorTransport as IcTransport;
-#[cfg(feature = "pocket-ic")]
-use fleet_client::pocket_ic::PocketIcTransport as IcTransport;
 
 /// 2026-01-01T00:00:00Z: the clock of every fixture capture and load (the token's dedup window is 24 hours).
 pub const FIXTURE_TIME_NANOS: u64 = 1_767_225_600_000_000_000;
