@@ -148,7 +148,12 @@ impl<M: Memory> Launchpad<M> {
             }
             SendVerdict::Refused { reason, .. } => {
                 record.state = TransferState::Failed { reason: reason.clone() };
-                self.buyers.insert(record.buyer, released);
+                if released == (BuyerRecord { index: NOT_LISTED, ..BuyerRecord::default() }) {
+                    // A caller who never bought anything leaves no buyer record behind.
+                    self.buyers.remove(&record.buyer);
+                } else {
+                    self.buyers.insert(record.buyer, released);
+                }
                 self.close_contribution(record.amount, false);
             }
             SendVerdict::Unknown { reason } => record.last_error = Some(reason.clone()),
