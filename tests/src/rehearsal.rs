@@ -3,8 +3,8 @@
 //! rehearsal with an error that says which promise broke.
 //!
 //! Steps: deploy and wire the fleet → publish the token contract by chunked upload → a paid deployment (exact charge,
-//! controllers [factory, owner], version, deployment confirmed) → the multisig, distribution and DAO kinds published and
-//! paid for the same way → refusals that charge nothing (no allowance,
+//! controllers [factory, owner], version, deployment confirmed) → the multisig, distribution, DAO and launchpad kinds
+//! published and paid for the same way → refusals that charge nothing (no allowance,
 //! maintenance, disabled service) → a factory failure refunded (fee less one ledger fee) →
 //! an upgrade of every fleet canister keeping every record → the ledger's books balance throughout.
 
@@ -85,7 +85,7 @@ pub fn run(ic: crate::ic::PocketIc, wasm: &FleetWasm, mut on_step: impl FnMut(&S
     ensure!(mine.items.iter().any(|c| c.id == token), "getMyContracts(alice) does not list {token}");
     done("paid deployment", format!("alice paid {paid} (fee {fee} + 2 ledger fees) for token {token}: controllers [factory, alice], version {version}, Active"));
 
-    done("other kinds", other_kinds(&fleet, wasm)?);
+    done("other kinds", other_kinds(&fleet, wasm, token)?);
 
     refusals(&fleet, bob, fee)?;
     done(
@@ -131,7 +131,7 @@ pub fn run(ic: crate::ic::PocketIc, wasm: &FleetWasm, mut on_step: impl FnMut(&S
         fleet.approve_backend(alice, fee + LEDGER_FEE as u128)?;
         fleet.call(fleet.backend, alice, "createToken", (token_args("AL2", alice),))?
     };
-    done("upgrade", format!("all 7 canisters upgraded in place: {audit_after} audit events, {invoices_after} invoices kept; a new deployment ({again}) works after"));
+    done("upgrade", format!("every fleet canister (ledger, storages, backend, 5 factories) upgraded in place: {audit_after} audit events, {invoices_after} invoices kept; a new deployment ({again}) works after"));
 
     let holders = [alice, bob, carol, fleet.backend, fleet.operator];
     let held: u128 = holders.iter().map(|&p| fleet.balance(p)).sum::<Result<u128>>()?;
@@ -144,10 +144,10 @@ pub fn run(ic: crate::ic::PocketIc, wasm: &FleetWasm, mut on_step: impl FnMut(&S
     Ok(Rehearsal { steps })
 }
 
-/// The multisig, distribution and DAO kinds: each published into its factory, then one paid deployment of each (bob
-/// buys a 2-of-3 wallet and a DAO, carol a vesting distribution), each charged exactly its fee and owned by
-/// [factory, buyer].
-fn other_kinds(fleet: &Fleet, wasm: &FleetWasm) -> Result<String> {
+/// The multisig, distribution, DAO and launchpad kinds: each published into its factory, then one paid deployment of
+/// each (bob buys a 2-of-3 wallet and a DAO, carol a vesting distribution and a sale of alice's `token` for the
+/// payment token), each charged exactly its fee and owned by [factory, buyer].
+fn other_kinds(fleet: &Fleet, wasm: &FleetWasm, token: Principal) -> Result<String> {
     let (bob, carol) = (user("bob"), user("carol"));
     let wallet_args = multisig_api::MultisigArgs {
         name: "Rehearsal wallet".into(),
@@ -182,11 +182,27 @@ fn other_kinds(fleet: &Fleet, wasm: &FleetWasm) -> Result<String> {
             ],
         },
     };
+    let hour = 3_600_000_000_000u64;
+    let launchpad_args = launchpad_api::LaunchpadArgs {
+        name: "Rehearsal sale".into(),
+        sale_ledger: token,
+        payment_ledger: fleet.ledger,
+        price: launchpad_api::Price { payment: Nat::from(1u8), tokens: Nat::from(10u8) },
+        soft_cap: Nat::from(100_000_000u64),
+        hard_cap: Nat::from(1_000_000_000u64),
+        start_time: now + day,
+        end_time: now + day + 24 * hour,
+        min_per_buyer: Nat::from(1_000_000u64),
+        max_per_buyer: Nat::from(100_000_000u64),
+        allow_list: None,
+        vesting: None,
+    };
     let mut lines = vec![];
     for (service, factory, module, buyer) in [
         ("multisig_factory", fleet.multisig_factory, &wasm.multisig, bob),
         ("distribution_factory", fleet.distribution_factory, &wasm.distribution, carol),
         ("dao_factory", fleet.dao_factory, &wasm.dao, bob),
+        ("launchpad_factory", fleet.launchpad_factory, &wasm.launchpad, carol),
     ] {
         let published = publish_version(fleet, factory, fleet.release, &token_version(module)?, module, "rehearsal")?;
         let fee = fleet.service_fee(service)?;
@@ -195,6 +211,7 @@ fn other_kinds(fleet: &Fleet, wasm: &FleetWasm) -> Result<String> {
         let contract: Principal = match service {
             "multisig_factory" => fleet.call(fleet.backend, buyer, "createMultisig", (wallet_args.clone(),))?,
             "dao_factory" => fleet.call(fleet.backend, buyer, "createDao", (dao_args.clone(),))?,
+            "launchpad_factory" => fleet.call(fleet.backend, buyer, "createLaunchpad", (launchpad_args.clone(),))?,
             _ => fleet.call(fleet.backend, buyer, "createDistribution", (distribution_args.clone(),))?,
         };
         let paid = before - fleet.balance(buyer)?;
@@ -267,6 +284,7 @@ fn upgrade_everything(fleet: &Fleet, wasm: &FleetWasm) -> Result<()> {
         (fleet.multisig_factory, &wasm.multisig_factory, "multisig_factory"),
         (fleet.distribution_factory, &wasm.distribution_factory, "distribution_factory"),
         (fleet.dao_factory, &wasm.dao_factory, "dao_factory"),
+        (fleet.launchpad_factory, &wasm.launchpad_factory, "launchpad_factory"),
     ];
     for (id, module, arg, name) in [
         (fleet.ledger, &wasm.token, &empty, "ledger"),
