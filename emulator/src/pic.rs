@@ -374,6 +374,12 @@ impl PocketIc {
     pub fn instructions_used(&self, canister_id: CanisterId) -> u64 {
         self.subnet().canister(&canister_id).map_or(0, |c| c.last_instructions)
     }
+
+    /// Emulator only: instructions of every message the canister executed, added up (what a multi-message
+    /// operation cost it).
+    pub fn total_instructions_used(&self, canister_id: CanisterId) -> u64 {
+        self.subnet().canister(&canister_id).map_or(0, |c| c.total_instructions)
+    }
 }
 
 fn raw_message_id(canister_id: CanisterId, id: MessageId) -> RawMessageId {

@@ -237,6 +237,8 @@ pub struct Canister {
     pub stop_waiters: Vec<CallOrigin>,
     /// Instructions used by the last message executed on this canister.
     pub last_instructions: u64,
+    /// Every execution's instructions added up, since the canister was created.
+    pub total_instructions: u64,
     /// `canister_on_low_wasm_memory` ran since the heap last had more than `wasm_memory_threshold` free bytes.
     pub low_wasm_memory_hook_ran: bool,
 }
@@ -263,6 +265,7 @@ impl Canister {
             next_log_idx: 0,
             stop_waiters: Vec::new(),
             last_instructions: 0,
+            total_instructions: 0,
             low_wasm_memory_hook_ran: false,
         }
     }

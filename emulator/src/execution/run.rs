@@ -204,6 +204,7 @@ impl Subnet {
             canister.append_log(time, format!("[EMULATOR]: rollback failed: {e}").into_bytes());
         }
         canister.last_instructions = execution.instructions;
+        canister.total_instructions = canister.total_instructions.saturating_add(execution.instructions);
         for content in std::mem::take(&mut api.logs) {
             canister.append_log(time, content);
         }

@@ -171,3 +171,15 @@ fn instructions_used_is_reported_per_message() {
     assert!(counted >= 1_000_000, "performance_counter(0) counts the loop: {counted}");
     assert!(burnt >= counted, "instructions_used ({burnt}) covers what the canister counted ({counted})");
 }
+
+#[test]
+fn total_instructions_used_adds_up_every_message() {
+    let pic = new_pic();
+    let probe = Probe::install(&pic);
+    let start = pic.total_instructions_used(probe.id);
+    let () = probe.update("noop", ()).unwrap();
+    let noop = pic.instructions_used(probe.id);
+    let (_,): (u64,) = probe.update("burn", (1_000_000u64,)).unwrap();
+    let burn = pic.instructions_used(probe.id);
+    assert_eq!(pic.total_instructions_used(probe.id) - start, noop + burn);
+}
