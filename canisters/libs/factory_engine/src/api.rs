@@ -167,6 +167,10 @@ pub struct FactoryStats {
     pub last_deploy_instructions: u64,
     /// Callbacks refused by a contract's rate limit (never applied). `opt`: stats written before it existed decode.
     pub callbacks_rate_limited: Option<u64>,
+    /// Instructions of the upgrade scheduler's last tick (planning and starting its tasks) and the most any tick
+    /// took: what a tick costs with this many tasks and contracts.
+    pub last_scheduler_tick_instructions: Option<u64>,
+    pub max_scheduler_tick_instructions: Option<u64>,
 }
 
 #[derive(CandidType, Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,6 +14,9 @@ use crate::{Caller, FactoryCell, IcRuntime};
 /// How often the scheduler ticks while there is upgrade work (no timer at all when there is none).
 pub const TICK_EVERY: Duration = Duration::from_secs(2);
 
+/// Instructions a tick may spend considering contracts before it leaves the rest to the next tick.
+pub const TICK_INSTRUCTION_BUDGET: u64 = 30_000_000;
+
 thread_local! {
     /// Heap only: whether a tick is already scheduled (empty after an upgrade, when `post_upgrade` re-arms).
     static ARMED: Cell<bool> = const { Cell::new(false) };
@@ -44,7 +47,8 @@ pub fn arm_scheduler() {
 /// One scheduler tick: plan (plain Rust, bounded), then one future per task to run and a `start_canister` per
 /// contract stuck stopping past its timeout (which makes the pending `stop_canister` fail, and its task roll over).
 fn tick() {
-    let plan = CanisterState.with(|f| f.plan_tick(now(), ic_cdk::api::canister_self()));
+    let over_budget = || ic_cdk::api::performance_counter(0) > TICK_INSTRUCTION_BUDGET;
+    let plan = CanisterState.with(|f| f.plan_tick(now(), ic_cdk::api::canister_self(), &over_budget));
     for id in plan.run {
         ic_cdk::futures::spawn(async move {
             crate::upgrade::machine::run_task(&IcRuntime, &CanisterState, id).await;
@@ -55,6 +59,13 @@ fn tick() {
             let _ = crate::Runtime::start_canister(&IcRuntime, contract).await;
         });
     }
+    let used = ic_cdk::api::performance_counter(1);
+    CanisterState.with(|f| {
+        f.contracts.update_stats(|s| {
+            s.last_scheduler_tick_instructions = Some(used);
+            s.max_scheduler_tick_instructions = Some(s.max_scheduler_tick_instructions.unwrap_or(0).max(used));
+        })
+    });
 }
 
 pub fn set_upgrade_policy(contract: Principal, policy: UpgradePolicy) -> Result<(), FleetError> {

@@ -104,6 +104,8 @@ pub struct FakeRuntime {
     pub trapping_modules: RefCell<BTreeSet<Vec<u8>>>,
     /// Canisters whose `health` says not ok.
     pub unhealthy: RefCell<BTreeSet<Principal>>,
+    /// Canisters whose `health` says not ok yet, `migrating: …`.
+    pub migrating: RefCell<BTreeSet<Principal>>,
     next_snapshot: Cell<u64>,
 }
 
@@ -122,6 +124,7 @@ impl Default for FakeRuntime {
             module_versions: RefCell::default(),
             trapping_modules: RefCell::default(),
             unhealthy: RefCell::default(),
+            migrating: RefCell::default(),
             next_snapshot: Cell::new(1),
             pause: RefCell::default(),
             pause_after: RefCell::default(),
@@ -462,7 +465,8 @@ impl Runtime for FakeRuntime {
     async fn contract_health(&self, canister: Principal) -> CallResult<fleet_api::ContractHealth> {
         self.step(Step::Health, "health").await?;
         let version = self.contract_version(canister).await?;
-        let ok = !self.unhealthy.borrow().contains(&canister);
+        let migrating = self.migrating.borrow().contains(&canister);
+        let ok = !self.unhealthy.borrow().contains(&canister) && !migrating;
         self.reply(Step::Health).await;
         Ok(fleet_api::ContractHealth {
             ok,
@@ -471,7 +475,11 @@ impl Runtime for FakeRuntime {
             schema_version: 1,
             owner: Principal::anonymous(),
             factory: Some(self.self_id),
-            message: if ok { "ok".into() } else { "unhealthy".into() },
+            message: match (ok, migrating) {
+                (true, _) => "ok".into(),
+                (false, true) => "migrating: 4000 blocks behind".into(),
+                (false, false) => "unhealthy".into(),
+            },
         })
     }
 }

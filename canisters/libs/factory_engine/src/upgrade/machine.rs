@@ -19,6 +19,9 @@ use crate::FactoryCell;
 /// How long a started contract may take to report itself healthy (a migration running over timer messages) before
 /// the upgrade is rolled back.
 pub const VERIFY_GRACE_NS: u64 = 10 * 60 * 1_000_000_000;
+/// How long a contract whose `health` says `migrating: …` (a bounded-step migration making progress, e.g. the
+/// token's block log) may take: rolling it back would throw away what it accepted since the upgrade.
+pub const MIGRATION_GRACE_NS: u64 = 24 * 60 * 60 * 1_000_000_000;
 pub const DEFAULT_STOP_TIMEOUT_S: u64 = 300;
 pub const DEFAULT_CYCLES_FLOOR: u128 = 500_000_000_000;
 pub const DEFAULT_TOP_UP_CAP: u128 = 2_000_000_000_000;
@@ -348,6 +351,7 @@ async fn verify<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, mut 
             Ok(v) if v != target => Some((true, format!("version() answers {v}, not {target}"))),
             Ok(_) => match rt.contract_health(task.contract).await {
                 Err(e) => Some((false, format!("health(): {e}"))),
+                Ok(h) if !h.ok && h.message.starts_with("migrating") => Some((false, format!("migrating: {}", h.message))),
                 Ok(h) if !h.ok => Some((false, format!("health(): {}", h.message))),
                 Ok(_) => None,
             },
@@ -370,7 +374,10 @@ async fn verify<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, mut 
         }
         // A wrong module or version is final; a health not yet ok (a migration still running) gets a grace period.
         Some((true, why)) => fail_over(rt, cell, task, format!("verification failed: {why}")),
-        Some((false, why)) if rt.now().saturating_sub(task.state_since) >= VERIFY_GRACE_NS => {
+        Some((false, why))
+            if rt.now().saturating_sub(task.state_since)
+                >= if why.starts_with("migrating") { MIGRATION_GRACE_NS } else { VERIFY_GRACE_NS } =>
+        {
             fail_over(rt, cell, task, format!("verification failed after the grace period: {why}"))
         }
         Some((false, _)) => Next::Wait,

@@ -39,7 +39,9 @@ impl<M: Memory> Factory<M> {
         owner_in_flight || rollout_busy
     }
 
-    pub fn plan_tick(&mut self, now: u64, self_id: Principal) -> TickPlan {
+    /// `over_budget` says when the tick has spent its instruction budget: it then considers no more contracts (the
+    /// next tick goes on from the cursor), so a tick's cost is bounded whatever the batch size and task count.
+    pub fn plan_tick(&mut self, now: u64, self_id: Principal, over_budget: &dyn Fn() -> bool) -> TickPlan {
         let mut plan = TickPlan::default();
         self.resume_orphans(0, OWNER_TASKS_PER_TICK, &mut plan);
         let Some(mut rollout) = self.upgrades.active_rollout() else {
@@ -56,7 +58,7 @@ impl<M: Memory> Factory<M> {
             }
         }
         if rollout.state == RolloutState::Running {
-            self.admit(&mut rollout, now);
+            self.admit(&mut rollout, now, over_budget);
             let free = concurrency.saturating_sub(rollout.counts.in_flight as usize);
             for id in self.upgrades.tasks_in(rollout.id, TaskState::Queued, free) {
                 plan.run.push(id);
@@ -82,7 +84,7 @@ impl<M: Memory> Factory<M> {
     }
 
     /// Considers up to `batch_size` more contracts of the selector while fewer than `max_concurrency` wait queued.
-    fn admit(&mut self, rollout: &mut Rollout, now: u64) {
+    fn admit(&mut self, rollout: &mut Rollout, now: u64, over_budget: &dyn Fn() -> bool) {
         let versions: Vec<PlannedVersion> = self.registry.planned_versions();
         let Ok(target) = Version::parse(&rollout.plan.target_version) else { return };
         let mut considered = 0;
@@ -90,6 +92,9 @@ impl<M: Memory> Factory<M> {
             && considered < rollout.plan.batch_size
             && rollout.counts.queued < u64::from(rollout.plan.max_concurrency)
         {
+            if over_budget() {
+                break;
+            }
             if let RolloutSelector::Canary(n) = rollout.plan.selector {
                 if rollout.selected >= u64::from(n) {
                     break;

@@ -41,7 +41,7 @@ pub fn owner() -> Caller {
 pub fn drive(env: &Env) {
     for _ in 0..200 {
         env.rt.now.set(env.rt.now.get() + 3_000_000_000);
-        let plan = env.factory.borrow_mut().plan_tick(env.rt.now.get(), env.rt.self_id);
+        let plan = env.factory.borrow_mut().plan_tick(env.rt.now.get(), env.rt.self_id, &|| false);
         for id in plan.run {
             block_on(run_task(&env.rt, &env.factory, id));
         }
@@ -215,4 +215,45 @@ fn restore_puts_back_the_pre_upgrade_snapshot_and_its_version() {
     assert_settled(&u, view.id);
     assert_eq!(u.env.factory.borrow().contracts.get(&u.contract).unwrap().version, "1.0.0");
     assert_eq!(u.env.factory.borrow().contracts.get(&u.contract).unwrap().upgrade_policy, UpgradePolicy::Manual);
+}
+
+#[test]
+fn a_contract_still_migrating_is_waited_for_past_the_ordinary_grace() {
+    let u = upgradable();
+    u.env.rt.migrating.borrow_mut().insert(u.contract);
+    let view = block_on(upgrade_my_contract(&u.env.rt, &u.env.factory, owner(), u.contract, None)).unwrap();
+    assert_eq!(view.state, TaskState::Verifying);
+    u.env.rt.now.set(u.env.rt.now.get() + 2 * crate::upgrade::machine::VERIFY_GRACE_NS);
+    let tick = u.env.factory.borrow_mut().plan_tick(u.env.rt.now.get(), u.env.rt.self_id, &|| false);
+    for id in tick.run {
+        block_on(run_task(&u.env.rt, &u.env.factory, id));
+    }
+    assert_eq!(u.env.factory.borrow().upgrades.task(view.id).unwrap().state, TaskState::Verifying, "not rolled back");
+    u.env.rt.migrating.borrow_mut().clear();
+    drive(&u.env);
+    assert_eq!(assert_settled(&u, view.id), TaskState::Done);
+    assert_eq!(u.env.rt.canister(&u.contract).unwrap().module.unwrap(), u.v2);
+}
+
+#[test]
+fn a_tick_over_its_instruction_budget_considers_no_more_contracts() {
+    let u = upgradable();
+    u.env.factory.borrow_mut().set_upgrade_policy(&owner(), 1, u.contract, UpgradePolicy::Auto).unwrap();
+    let plan = crate::upgrade::api::RolloutPlan {
+        target_version: "1.1.0".into(),
+        selector: crate::upgrade::api::RolloutSelector::AllEligible,
+        batch_size: 10,
+        max_concurrency: 5,
+        failure_budget: 1,
+        snapshot: None,
+        stop_timeout_seconds: None,
+        cycles_floor: None,
+        top_up_cap: None,
+    };
+    let id = u.env.factory.borrow_mut().start_rollout(&crate::tests::releaser(), 1, plan).unwrap().id;
+    let spent = u.env.factory.borrow_mut().plan_tick(u.env.rt.now.get(), u.env.rt.self_id, &|| true);
+    assert!(spent.run.is_empty());
+    assert_eq!(u.env.factory.borrow().rollout_view(id).unwrap().considered, 0);
+    drive(&u.env);
+    assert_eq!(u.env.factory.borrow().rollout_view(id).unwrap().counts.done, 1, "the next ticks go on");
 }

@@ -109,7 +109,7 @@ fn a_rollout_survives_the_factorys_own_upgrade_between_ticks() {
     let started = env.factory.borrow_mut().start_rollout(&releaser(), 10, plan(RolloutSelector::AllEligible)).unwrap();
     for step in [crate::testing::Step::Stop, crate::testing::Step::Upgrade] {
         env.rt.pause_after(step);
-        let plan = env.factory.borrow_mut().plan_tick(env.rt.now.get(), env.rt.self_id);
+        let plan = env.factory.borrow_mut().plan_tick(env.rt.now.get(), env.rt.self_id, &|| false);
         for id in plan.run {
             crate::testing::interrupt(crate::upgrade::machine::run_task(&env.rt, &env.factory, id));
         }
@@ -176,4 +176,37 @@ fn a_stored_task_stays_within_256_bytes() {
     let bytes = task.to_bytes().len();
     println!("stable bytes per rollout task: {bytes} (+ 27 for its state-index entry)");
     assert!(bytes + 27 <= 256, "{bytes}");
+}
+
+#[test]
+fn a_contract_that_does_not_stop_in_time_is_started_again_and_its_task_fails() {
+    let (env, contracts, v1) = fleet();
+    let listed = RolloutPlan {
+        stop_timeout_seconds: Some(60),
+        ..plan(RolloutSelector::Contracts(vec![contracts[0]]))
+    };
+    let started = env.factory.borrow_mut().start_rollout(&releaser(), 10, listed).unwrap();
+    let tick = env.factory.borrow_mut().plan_tick(env.rt.now.get(), env.rt.self_id, &|| false);
+    assert_eq!(tick.run.len(), 1);
+    // The stop hangs (an open call context), then fails once the tick has started the contract again.
+    env.rt.pause_at(crate::testing::Step::Stop);
+    env.rt.fail_once_at(crate::testing::Step::Stop);
+    let run = crate::upgrade::machine::run_task(&env.rt, &env.factory, tick.run[0]);
+    let (_, unstuck) = crate::testing::run_interleaved(run, || {
+        env.rt.now.set(env.rt.now.get() + 61_000_000_000);
+        let tick = env.factory.borrow_mut().plan_tick(env.rt.now.get(), env.rt.self_id, &|| false);
+        for contract in &tick.unstick {
+            crate::testing::block_on(crate::Runtime::start_canister(&env.rt, *contract)).unwrap();
+        }
+        tick.unstick
+    });
+    assert_eq!(unstuck, vec![contracts[0]], "the tick restarts the contract stuck stopping");
+    drive(&env);
+    let task = env.factory.borrow().rollout_tasks(started.id, None, fleet_api::PageRequest::new(0, 5)).unwrap();
+    let task = &task.items[0];
+    assert_eq!(task.state, TaskState::Failed);
+    assert!(task.reason.as_deref().unwrap_or("").starts_with("StopTimeout"), "{task:?}");
+    let canister = env.rt.canister(&contracts[0]).unwrap();
+    assert!(!canister.stopped);
+    assert_eq!(canister.module.unwrap(), v1, "nothing was installed");
 }
