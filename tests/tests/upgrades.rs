@@ -387,3 +387,85 @@ fn owners_upgrade_by_hand_restore_and_get_low_cycles_topped_up() {
     assert!(task.cycles_topped_up > 0 && lab.pic.cycle_balance(other) >= floor, "{task:?}");
     lab.assert_all_running();
 }
+
+/// The upgrade engine's figures (emulator only: it reads instruction counters). Slow (1,000 contracts): run with
+/// `cargo nextest run -p fleet_tests --test upgrades --run-ignored only --no-capture`; the README records the table.
+#[cfg(not(feature = "pocket-ic"))]
+#[test]
+#[ignore]
+fn upgrade_benchmark() {
+    use std::time::Instant;
+    let started = Instant::now();
+    let lab = Lab::new(1_000);
+    println!("deployed 1,000 contracts in {:.1} s", started.elapsed().as_secs_f64());
+    let stats = |lab: &Lab| lab.query::<token_factory_api::FactoryStats>("getStats", ());
+    let factory_instructions = |lab: &Lab| lab.pic.total_instructions_used(lab.factory);
+    for i in 0..1_000 {
+        lab.set_policy(i, UpgradePolicy::Auto);
+    }
+    // 100 tasks: a listed rollout.
+    let listed = plan(V11, RolloutSelector::Contracts(lab.contracts[..100].to_vec()));
+    let before = factory_instructions(&lab);
+    let small = lab.start(RolloutPlan { max_concurrency: 50, batch_size: 100, ..listed });
+    let small_done = lab.settle(small.id);
+    assert_eq!(small_done.counts.done, 100);
+    let per_contract = (factory_instructions(&lab) - before) / 100;
+    let tick_at_100 = stats(&lab).max_scheduler_tick_instructions.unwrap_or(0);
+
+    // 900 more at concurrency 50: wall time, rounds, and how full the concurrency limit is kept.
+    let all = plan(V11, RolloutSelector::AllEligible);
+    let big = lab.start(RolloutPlan { max_concurrency: 50, batch_size: 100, ..all });
+    let clock = Instant::now();
+    let (mut rounds, mut full_rounds, mut peak) = (0u64, 0u64, 0u64);
+    loop {
+        lab.pic.advance_time(Duration::from_secs(2));
+        lab.pic.tick();
+        rounds += 1;
+        let view = lab.rollout(big.id);
+        peak = peak.max(view.counts.in_flight);
+        if view.counts.in_flight == 50 {
+            full_rounds += 1;
+        }
+        if view.state == RolloutState::Finished {
+            assert_eq!(view.counts.done, 900, "{view:?}");
+            break;
+        }
+        assert!(rounds < 100_000, "{view:?}");
+    }
+    let wall = clock.elapsed().as_secs_f64();
+    assert!(peak <= 50, "the concurrency limit is kept");
+
+    // 10,000 tasks in the store: nine more rollouts that skip every (Manual) contract, then a tick of a live one.
+    for i in 0..1_000 {
+        lab.set_policy(i, UpgradePolicy::Manual);
+    }
+    for _ in 0..9 {
+        let skip_all = lab.start(RolloutPlan { batch_size: 1_000, ..plan(V12, RolloutSelector::AllEligible) });
+        assert_eq!(lab.settle(skip_all.id).counts.skipped, 1_000);
+    }
+    for i in 0..50 {
+        lab.set_policy(i, UpgradePolicy::Auto);
+    }
+    let last = lab.start(RolloutPlan { max_concurrency: 50, batch_size: 100, ..plan(V12, RolloutSelector::AllEligible) });
+    // Reset the maximum's meaning: the ticks of this rollout run over 10,000 stored tasks.
+    let before_max = stats(&lab).max_scheduler_tick_instructions.unwrap_or(0);
+    let mut tick_at_10k = 0;
+    for _ in 0..50 {
+        lab.pic.advance_time(Duration::from_secs(2));
+        lab.pic.tick();
+        tick_at_10k = tick_at_10k.max(stats(&lab).last_scheduler_tick_instructions.unwrap_or(0));
+    }
+    lab.settle(last.id);
+    println!();
+    println!("| upgrade engine figure (emulator) | value |");
+    println!("|---|---|");
+    println!("| factory instructions per contract upgraded (all its messages, one step) | {:.2} M |", per_contract as f64 / 1e6);
+    println!("| scheduler tick, most instructions, 100 tasks | {:.2} M |", tick_at_100 as f64 / 1e6);
+    println!("| scheduler tick, most instructions, 10,000+ tasks stored | {:.2} M |", tick_at_10k as f64 / 1e6);
+    println!("| (most over the whole run, for reference) | {:.2} M |", before_max as f64 / 1e6);
+    println!("| rollout of 900 contracts at concurrency 50: wall time / rounds | {wall:.1} s / {rounds} |");
+    println!("| rounds with 50 contracts in flight / peak in flight | {full_rounds} / {peak} |");
+    assert!(per_contract <= 10_000_000, "≤ 10 M per contract");
+    assert!(tick_at_100 <= 50_000_000 && tick_at_10k <= 50_000_000, "≤ 50 M per tick");
+    lab.assert_all_running();
+}
