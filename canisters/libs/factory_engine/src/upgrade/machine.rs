@@ -277,13 +277,15 @@ async fn install<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, mut
         Ok(p) => p,
         Err(e) => return fail_over(rt, cell, task, e),
     };
-    // Resumed after a lost reply: the facts say whether the install happened.
-    match rt.canister_status(task.contract).await {
-        Ok(facts) if facts.module_hash.as_deref() == Some(&record.sha256[..]) => {
-            return installed(rt, cell, task, &target, record.sha256.to_vec());
+    // Resumed after an install whose reply was lost: the facts say whether it happened. (Never sent: nothing to ask.)
+    if task.install_tried {
+        match rt.canister_status(task.contract).await {
+            Ok(facts) if facts.module_hash.as_deref() == Some(&record.sha256[..]) => {
+                return installed(rt, cell, task, &target, record.sha256.to_vec());
+            }
+            Ok(_) => {}
+            Err(e) => return fail_over(rt, cell, task, format!("canister_status before install: {e}")),
         }
-        Ok(_) => {}
-        Err(e) => return fail_over(rt, cell, task, format!("canister_status before install: {e}")),
     }
     task.install_tried = true;
     cell.with(|f| f.upgrades.save_task(task.state, &task, String::new()));
@@ -340,19 +342,21 @@ async fn verify<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, mut 
         return fail_over(rt, cell, task, "the task has no step to verify".into());
     };
     let sha = cell.with(|f| sha_of(f, &target)).unwrap_or_default();
-    let problem = match rt.canister_status(task.contract).await {
-        Err(e) => Some((false, format!("canister_status: {e}"))),
-        Ok(facts) if facts.module_hash.as_deref() != Some(&sha[..]) => {
-            Some((true, format!("module hash {} is not {target}'s", hex::encode(facts.module_hash.unwrap_or_default()))))
-        }
-        Ok(facts) if facts.status != RunStatus::Running => Some((false, "not running yet".to_string())),
-        Ok(_) => match rt.contract_version(task.contract).await {
-            Err(e) => Some((false, format!("version(): {e}"))),
-            Ok(v) if v != target => Some((true, format!("version() answers {v}, not {target}"))),
-            Ok(_) => match rt.contract_health(task.contract).await {
-                Err(e) => Some((false, format!("health(): {e}"))),
-                Ok(h) if !h.ok && h.message.starts_with("migrating") => Some((false, format!("migrating: {}", h.message))),
-                Ok(h) if !h.ok => Some((false, format!("health(): {}", h.message))),
+    // Health first: while a migration runs, each poll costs one call, not three.
+    let problem = match rt.contract_health(task.contract).await {
+        Err(e) => Some((false, format!("health(): {e}"))),
+        Ok(h) if !h.ok && h.message.starts_with("migrating") => Some((false, format!("migrating: {}", h.message))),
+        Ok(h) if !h.ok => Some((false, format!("health(): {}", h.message))),
+        Ok(_) => match rt.canister_status(task.contract).await {
+            Err(e) => Some((false, format!("canister_status: {e}"))),
+            Ok(facts) if facts.module_hash.as_deref() != Some(&sha[..]) => Some((
+                true,
+                format!("module hash {} is not {target}'s", hex::encode(facts.module_hash.unwrap_or_default())),
+            )),
+            Ok(facts) if facts.status != RunStatus::Running => Some((false, "not running yet".to_string())),
+            Ok(_) => match rt.contract_version(task.contract).await {
+                Err(e) => Some((false, format!("version(): {e}"))),
+                Ok(v) if v != target => Some((true, format!("version() answers {v}, not {target}"))),
                 Ok(_) => None,
             },
         },
