@@ -8,5 +8,6 @@
 pub mod fleet;
 pub mod ic;
 pub mod rehearsal;
+pub mod rehearsal_rollout;
 pub mod released;
 pub mod wasm;

@@ -6,7 +6,8 @@
 //! controllers [factory, owner], version, deployment confirmed) → the multisig, distribution, DAO and launchpad kinds
 //! published and paid for the same way → refusals that charge nothing (no allowance,
 //! maintenance, disabled service) → a factory failure refunded (fee less one ledger fee) →
-//! an upgrade of every fleet canister keeping every record → the ledger's books balance throughout.
+//! an upgrade of every fleet canister keeping every record → owners opt in and the token's next releases roll out
+//! (canary, widening, a bad release rolled back, a manual owner upgrade) → the ledger's books balance throughout.
 
 use anyhow::{bail, ensure, Result};
 use candid::{Nat, Principal};
@@ -132,6 +133,13 @@ pub fn run(ic: crate::ic::PocketIc, wasm: &FleetWasm, mut on_step: impl FnMut(&S
         fleet.call(fleet.backend, alice, "createToken", (token_args("AL2", alice),))?
     };
     done("upgrade", format!("every fleet canister (ledger, storages, backend, 5 factories) upgraded in place: {audit_after} audit events, {invoices_after} invoices kept; a new deployment ({again}) works after"));
+
+    let pinned: Principal = {
+        fleet.approve_backend(alice, fee + LEDGER_FEE as u128)?;
+        fleet.call(fleet.backend, alice, "createToken", (token_args("AL3", alice),))?
+    };
+    settle(&fleet);
+    done("rollout", crate::rehearsal_rollout::rollouts(&fleet, wasm, alice, [token, again, pinned])?);
 
     let holders = [alice, bob, carol, fleet.backend, fleet.operator];
     let held: u128 = holders.iter().map(|&p| fleet.balance(p)).sum::<Result<u128>>()?;

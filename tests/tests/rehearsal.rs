@@ -16,5 +16,5 @@ fn the_whole_fleet_rehearses_end_to_end() {
     if let Err(e) = result {
         panic!("rehearsal failed after steps {seen:?}: {e:#}");
     }
-    assert_eq!(seen, ["deploy", "publish", "paid deployment", "other kinds", "refusals", "refund", "upgrade", "books"]);
+    assert_eq!(seen, ["deploy", "publish", "paid deployment", "other kinds", "refusals", "refund", "upgrade", "rollout", "books"]);
 }

@@ -45,6 +45,10 @@ pub struct FleetWasm {
     pub distribution: Vec<u8>,
     pub dao: Vec<u8>,
     pub launchpad: Vec<u8>,
+    /// The token's next releases for the rehearsal's rollouts (tests/fixtures): 1.2.0, and 1.2.1 whose post_upgrade
+    /// refuses ledgers holding allowances.
+    pub token_next: Vec<u8>,
+    pub token_faulty: Vec<u8>,
 }
 
 impl FleetWasm {
@@ -65,6 +69,8 @@ impl FleetWasm {
             distribution: load("distribution"),
             dao: load("dao"),
             launchpad: load("launchpad"),
+            token_next: load("token_next"),
+            token_faulty: load("token_faulty"),
         }
     }
 }
@@ -90,6 +96,8 @@ impl FleetWasm {
             distribution: load("distribution")?,
             dao: load("dao")?,
             launchpad: load("launchpad")?,
+            token_next: load("token_next")?,
+            token_faulty: load("token_faulty")?,
         })
     }
 }
