@@ -388,6 +388,44 @@ fn owners_upgrade_by_hand_restore_and_get_low_cycles_topped_up() {
     lab.assert_all_running();
 }
 
+#[test]
+fn the_path_on_real_wasm_refuses_a_downgrade_and_a_skipped_checkpoint_and_changes_nothing() {
+    let lab = Lab::new(2);
+    let (low, high) = (lab.contracts[0], lab.contracts[1]);
+    let wait_done = |contract: Principal| {
+        for _ in 0..300 {
+            let journal: R<Page<JournalEntry>> =
+                lab.query("getUpgradeJournal", (JournalFilter::Contract(contract), PageRequest::new(0, 1)));
+            if journal.unwrap().items.first().is_some_and(|e| e.to.is_terminal()) {
+                return;
+            }
+            lab.pic.advance_time(Duration::from_secs(2));
+            lab.pic.tick();
+        }
+        panic!("the upgrade of {contract} never settled");
+    };
+    let up: R<TaskView> = lab.update(owner_of(1), "upgradeMyContract", (high, Some(V12.to_string())));
+    up.unwrap();
+    wait_done(high);
+    assert_eq!(lab.version_of(high), V12);
+    let down: R<UpgradePath> = lab.query("getUpgradePath", (high, Some(V1.to_string())));
+    assert!(matches!(&down, Err(FleetError::InvalidInput(m)) if m.contains("never go back")), "{down:?}");
+    let down: R<TaskView> = lab.update(owner_of(1), "upgradeMyContract", (high, Some(V1.to_string())));
+    assert!(matches!(down, Err(FleetError::InvalidInput(_))), "{down:?}");
+
+    // The checkpoint 1.1.0 yanked: nothing may skip its migration, so 1.0.0 has no way to 1.2.0.
+    let yanked: R<token_factory_api::VersionInfo> = lab.update(admin(), "yankVersion", (V11.to_string(), "test".to_string()));
+    yanked.unwrap();
+    let skip: R<UpgradePath> = lab.query("getUpgradePath", (low, Some(V12.to_string())));
+    assert!(matches!(&skip, Err(FleetError::InvalidInput(m)) if m.contains("checkpoint 1.1.0")), "{skip:?}");
+    let skip: R<TaskView> = lab.update(owner_of(0), "upgradeMyContract", (low, Some(V12.to_string())));
+    assert!(matches!(skip, Err(FleetError::InvalidInput(_))), "{skip:?}");
+    assert_eq!(lab.version_of(low), V1, "nothing changed");
+    let journal: R<Page<JournalEntry>> = lab.query("getUpgradeJournal", (JournalFilter::Contract(low), PageRequest::new(0, 5)));
+    assert_eq!(journal.unwrap().total, 0, "no task was written");
+    lab.assert_all_running();
+}
+
 /// The upgrade engine's figures (emulator only: it reads instruction counters). Slow (1,000 contracts): run with
 /// `cargo nextest run -p fleet_tests --test upgrades --run-ignored only --no-capture`; the README records the table.
 #[cfg(not(feature = "pocket-ic"))]
