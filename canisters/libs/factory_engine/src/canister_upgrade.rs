@@ -77,7 +77,8 @@ pub fn get_upgrade_path(contract: Principal, target: Option<String>) -> Result<U
 }
 
 pub async fn upgrade_my_contract(contract: Principal, target: Option<String>) -> Result<TaskView, FleetError> {
-    let result = crate::upgrade::owner::upgrade_my_contract(&IcRuntime, &CanisterState, caller(), contract, target).await;
+    let result =
+        crate::upgrade::owner::upgrade_my_contract(&IcRuntime, &CanisterState, caller(), contract, target).await;
     arm_scheduler();
     result
 }
@@ -158,7 +159,9 @@ macro_rules! upgrade_endpoints {
             u::upgrade_my_contract(contract, target).await
         }
         #[ic_cdk::update(name = "restoreMyContract")]
-        async fn restore_my_contract(contract: ::candid::Principal) -> Result<::factory_engine::upgrade::api::TaskView, ::fleet_api::FleetError> {
+        async fn restore_my_contract(
+            contract: ::candid::Principal,
+        ) -> Result<::factory_engine::upgrade::api::TaskView, ::fleet_api::FleetError> {
             u::restore_my_contract(contract).await
         }
         #[ic_cdk::update(name = "releaseContract")]
@@ -166,7 +169,9 @@ macro_rules! upgrade_endpoints {
             u::release_contract(contract).await
         }
         #[ic_cdk::update(name = "startRollout")]
-        fn start_rollout(plan: ::factory_engine::upgrade::api::RolloutPlan) -> Result<::factory_engine::upgrade::api::RolloutView, ::fleet_api::FleetError> {
+        fn start_rollout(
+            plan: ::factory_engine::upgrade::api::RolloutPlan,
+        ) -> Result<::factory_engine::upgrade::api::RolloutView, ::fleet_api::FleetError> {
             u::start_rollout(plan)
         }
         #[ic_cdk::update(name = "pauseRollout")]
@@ -186,7 +191,9 @@ macro_rules! upgrade_endpoints {
             u::get_rollout(id)
         }
         #[ic_cdk::query(name = "listRollouts")]
-        fn list_rollouts(page: ::fleet_api::PageRequest) -> ::fleet_api::Page<::factory_engine::upgrade::api::RolloutView> {
+        fn list_rollouts(
+            page: ::fleet_api::PageRequest,
+        ) -> ::fleet_api::Page<::factory_engine::upgrade::api::RolloutView> {
             u::list_rollouts(page)
         }
         #[ic_cdk::query(name = "listRolloutTasks")]

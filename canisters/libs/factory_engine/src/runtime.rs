@@ -115,7 +115,12 @@ mod ic {
         sender_canister_version: Option<u64>,
     }
 
-    async fn install(mode: mgmt::CanisterInstallMode, canister: Principal, wasm: Vec<u8>, arg: Vec<u8>) -> CallResult<()> {
+    async fn install(
+        mode: mgmt::CanisterInstallMode,
+        canister: Principal,
+        wasm: Vec<u8>,
+        arg: Vec<u8>,
+    ) -> CallResult<()> {
         let args = InstallCodeArgs {
             mode,
             canister_id: canister,

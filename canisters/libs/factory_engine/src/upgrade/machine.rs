@@ -55,7 +55,10 @@ pub fn params_of<M: Memory>(f: &Factory<M>, task: &Task) -> TaskParams {
             let defaults = TaskParams::default();
             TaskParams {
                 snapshot: plan.snapshot.unwrap_or(true),
-                stop_timeout_ns: plan.stop_timeout_seconds.map(|s| s * 1_000_000_000).unwrap_or(defaults.stop_timeout_ns),
+                stop_timeout_ns: plan
+                    .stop_timeout_seconds
+                    .map(|s| s * 1_000_000_000)
+                    .unwrap_or(defaults.stop_timeout_ns),
                 cycles_floor: plan.cycles_floor.unwrap_or(defaults.cycles_floor),
                 top_up_cap: plan.top_up_cap.unwrap_or(defaults.top_up_cap),
             }
@@ -152,7 +155,13 @@ async fn preflight<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, m
     if task.step == 0 && facts.module_hash.is_some() && facts.module_hash == final_sha {
         let sha = final_sha.unwrap_or_default();
         cell.with(|f| f.contracts.set_installed(&task.contract, &final_target, &sha));
-        advance(rt, cell, task, TaskState::Skipped, format!("AlreadyAtTarget: the contract already runs {final_target}"));
+        advance(
+            rt,
+            cell,
+            task,
+            TaskState::Skipped,
+            format!("AlreadyAtTarget: the contract already runs {final_target}"),
+        );
         return Next::Continue;
     }
     if let Some(sent) = task.top_up_in_flight.take() {
@@ -197,7 +206,11 @@ fn detach<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, task: Task
     let now = rt.now();
     cell.with(|f| {
         f.contracts.detach(&task.contract);
-        f.events.record(now, rt.self_id(), EventKind::ContractDetached { contract: task.contract, reason: shorten(&why) });
+        f.events.record(
+            now,
+            rt.self_id(),
+            EventKind::ContractDetached { contract: task.contract, reason: shorten(&why) },
+        );
     });
     advance(rt, cell, task, TaskState::Skipped, format!("Detached: {why}"));
     Next::Continue
@@ -213,7 +226,10 @@ async fn stop<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, task: 
         Err(e) => {
             let waited = rt.now().saturating_sub(task.state_since);
             let reason = if waited >= params.stop_timeout_ns {
-                format!("StopTimeout: the contract did not stop within {} s ({e})", params.stop_timeout_ns / 1_000_000_000)
+                format!(
+                    "StopTimeout: the contract did not stop within {} s ({e})",
+                    params.stop_timeout_ns / 1_000_000_000
+                )
             } else {
                 format!("stop_canister: {e}")
             };
@@ -289,7 +305,9 @@ async fn install<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, mut
     }
     task.install_tried = true;
     cell.with(|f| f.upgrades.save_task(task.state, &task, String::new()));
-    let result = if chunked { upgrade_chunked(rt, cell, &task, &record, arg).await } else {
+    let result = if chunked {
+        upgrade_chunked(rt, cell, &task, &record, arg).await
+    } else {
         let module = match cell.with(|f| f.registry.module_bytes(&record)) {
             Ok(m) => m,
             Err(e) => return fail_over(rt, cell, task, e.to_string()),
@@ -302,7 +320,13 @@ async fn install<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, mut
     }
 }
 
-fn installed<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, task: Task, target: &str, sha: Vec<u8>) -> Next {
+fn installed<R: Runtime, M: Memory, C: FactoryCell<M>>(
+    rt: &R,
+    cell: &C,
+    task: Task,
+    target: &str,
+    sha: Vec<u8>,
+) -> Next {
     cell.with(|f| f.contracts.set_installed(&task.contract, target, &sha));
     advance(rt, cell, task, TaskState::Starting, format!("installed {target}"));
     Next::Continue

@@ -22,12 +22,15 @@ use crate::FactoryCell;
 
 impl<M: Memory> Factory<M> {
     fn owned(&self, caller: &Caller, contract: &Principal) -> Result<ContractRecord, FleetError> {
-        let record = self.contracts.get(contract).ok_or_else(|| FleetError::not_found(format!("contract {contract}")))?;
+        let record =
+            self.contracts.get(contract).ok_or_else(|| FleetError::not_found(format!("contract {contract}")))?;
         if record.owner != caller.principal {
             return Err(FleetError::unauthorized(format!("only the owner of {contract} may do this")));
         }
         if record.status == ContractStatus::Detached {
-            return Err(FleetError::invalid_state(format!("contract {contract} is Detached: the factory no longer manages it")));
+            return Err(FleetError::invalid_state(format!(
+                "contract {contract} is Detached: the factory no longer manages it"
+            )));
         }
         Ok(record)
     }
@@ -51,7 +54,10 @@ impl<M: Memory> Factory<M> {
             UpgradePolicy::Pinned(version) => {
                 let record = self.registry.record(&version)?;
                 if !matches!(record.status, VersionStatus::Published | VersionStatus::Deprecated) {
-                    return Err(FleetError::invalid(format!("cannot pin to {}: it is {:?}", record.version, record.status)));
+                    return Err(FleetError::invalid(format!(
+                        "cannot pin to {}: it is {:?}",
+                        record.version, record.status
+                    )));
                 }
                 UpgradePolicy::Pinned(record.version)
             }
@@ -64,9 +70,11 @@ impl<M: Memory> Factory<M> {
 
     /// `getUpgradePath`: the steps from the installed version to `target` (default: the newest the policy allows).
     pub fn upgrade_path(&self, contract: Principal, target: Option<String>) -> Result<UpgradePath, FleetError> {
-        let record = self.contracts.get(&contract).ok_or_else(|| FleetError::not_found(format!("contract {contract}")))?;
-        let installed = Version::parse(&record.version)
-            .map_err(|e| FleetError::invalid_state(format!("recorded version {} is not semver: {e}", record.version)))?;
+        let record =
+            self.contracts.get(&contract).ok_or_else(|| FleetError::not_found(format!("contract {contract}")))?;
+        let installed = Version::parse(&record.version).map_err(|e| {
+            FleetError::invalid_state(format!("recorded version {} is not semver: {e}", record.version))
+        })?;
         let versions = self.registry.planned_versions();
         let target = match target {
             Some(t) => fleet_api::version::parse_version(&t)?,

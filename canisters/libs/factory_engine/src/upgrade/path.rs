@@ -47,12 +47,26 @@ impl PlannedVersion {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NoPath {
     UnknownTarget(String),
-    TargetNotInstallable { version: String, status: VersionStatus },
-    Downgrade { installed: String, target: String },
-    CheckpointNotInstallable { version: String, status: VersionStatus },
-    Unreachable { from: String, to: String },
+    TargetNotInstallable {
+        version: String,
+        status: VersionStatus,
+    },
+    Downgrade {
+        installed: String,
+        target: String,
+    },
+    CheckpointNotInstallable {
+        version: String,
+        status: VersionStatus,
+    },
+    Unreachable {
+        from: String,
+        to: String,
+    },
     /// The policy allows no newer version (`Pinned` to the installed one, or nothing newer within the major).
-    NothingNewer { installed: String },
+    NothingNewer {
+        installed: String,
+    },
 }
 
 impl std::fmt::Display for NoPath {
@@ -65,10 +79,9 @@ impl std::fmt::Display for NoPath {
             NoPath::Downgrade { installed, target } => {
                 write!(f, "{target} is older than the installed {installed}: upgrades never go back")
             }
-            NoPath::CheckpointNotInstallable { version, status } => write!(
-                f,
-                "checkpoint {version} lies on the way and is {status:?}: no path may skip its migration"
-            ),
+            NoPath::CheckpointNotInstallable { version, status } => {
+                write!(f, "checkpoint {version} lies on the way and is {status:?}: no path may skip its migration")
+            }
             NoPath::Unreachable { from, to } => write!(
                 f,
                 "no chain of installable versions leads from {from} to {to} (each version's reachable_from must allow \
@@ -103,10 +116,9 @@ pub fn plan(installed: &Version, target: &Version, versions: &[PlannedVersion]) 
     }
     // Mandatory points: every checkpoint strictly between, then the target.
     let mut mandatory = vec![];
-    for (version, entry) in by_version.range::<Version, _>((
-        std::ops::Bound::Excluded(installed),
-        std::ops::Bound::Excluded(target),
-    )) {
+    for (version, entry) in
+        by_version.range::<Version, _>((std::ops::Bound::Excluded(installed), std::ops::Bound::Excluded(target)))
+    {
         if entry.checkpoint {
             if !entry.installable() {
                 return Err(NoPath::CheckpointNotInstallable { version: version.to_string(), status: entry.status });

@@ -20,7 +20,12 @@ pub const MIN_STOP_TIMEOUT_S: u64 = 10;
 pub const MAX_STOP_TIMEOUT_S: u64 = 3_600;
 
 impl<M: Memory> Factory<M> {
-    pub fn start_rollout(&mut self, caller: &Caller, now: u64, mut plan: RolloutPlan) -> Result<RolloutView, FleetError> {
+    pub fn start_rollout(
+        &mut self,
+        caller: &Caller,
+        now: u64,
+        mut plan: RolloutPlan,
+    ) -> Result<RolloutView, FleetError> {
         self.roles.require_release(caller)?;
         if let Some(active) = self.upgrades.active_rollout() {
             return Err(FleetError::invalid_state(format!(
@@ -121,12 +126,15 @@ impl<M: Memory> Factory<M> {
         match rollout.state {
             RolloutState::Paused => {
                 if rollout.counts.failures() >= u64::from(rollout.plan.failure_budget) {
-                    rollout.plan.failure_budget = (rollout.counts.failures() as u32).saturating_add(rollout.plan.failure_budget);
+                    rollout.plan.failure_budget =
+                        (rollout.counts.failures() as u32).saturating_add(rollout.plan.failure_budget);
                 }
             }
             RolloutState::CanaryDone => rollout.plan.selector = RolloutSelector::AllEligible,
             ref other => {
-                return Err(FleetError::invalid_state(format!("rollout {id} is {other:?}: only a paused rollout or a finished canary resumes")))
+                return Err(FleetError::invalid_state(format!(
+                    "rollout {id} is {other:?}: only a paused rollout or a finished canary resumes"
+                )))
             }
         }
         rollout.state = RolloutState::Running;

@@ -49,7 +49,8 @@ impl<M: Memory> Factory<M> {
         };
         let concurrency = rollout.plan.max_concurrency as usize;
         self.resume_orphans(rollout.id, concurrency, &mut plan);
-        let timeout = rollout.plan.stop_timeout_seconds.unwrap_or(super::machine::DEFAULT_STOP_TIMEOUT_S) * 1_000_000_000;
+        let timeout =
+            rollout.plan.stop_timeout_seconds.unwrap_or(super::machine::DEFAULT_STOP_TIMEOUT_S) * 1_000_000_000;
         for id in self.upgrades.tasks_in(rollout.id, TaskState::Stopping, concurrency) {
             if let Ok(task) = self.upgrades.task(id) {
                 if now.saturating_sub(task.state_since) >= timeout {
@@ -216,7 +217,10 @@ impl<M: Memory> Factory<M> {
                 fresh.finished_at = Some(now);
                 Some(EventKind::RolloutFinished { rollout: fresh.id, counts: fresh.counts.clone() })
             }
-            RolloutState::Running if idle && matches!(fresh.plan.selector, RolloutSelector::Canary(n) if fresh.selected >= u64::from(n)) => {
+            RolloutState::Running
+                if idle
+                    && matches!(fresh.plan.selector, RolloutSelector::Canary(n) if fresh.selected >= u64::from(n)) =>
+            {
                 fresh.state = RolloutState::CanaryDone;
                 Some(EventKind::RolloutCanaryDone { rollout: fresh.id })
             }

@@ -86,13 +86,20 @@ fn an_owner_upgrade_stops_snapshots_installs_starts_and_verifies() {
     let order: Vec<&str> = calls.iter().copied().skip_while(|c| *c != "stop_canister").collect();
     assert_eq!(
         &order[..5],
-        ["stop_canister", "list_canister_snapshots", "take_canister_snapshot", "install_code(upgrade)", "start_canister"]
+        [
+            "stop_canister",
+            "list_canister_snapshots",
+            "take_canister_snapshot",
+            "install_code(upgrade)",
+            "start_canister"
+        ]
     );
     // The journal has every transition.
-    let journal = u.env.factory.borrow().upgrades.journal_page(
-        &crate::upgrade::api::JournalFilter::Contract(u.contract),
-        fleet_api::PageRequest::new(0, 50),
-    );
+    let journal =
+        u.env.factory.borrow().upgrades.journal_page(
+            &crate::upgrade::api::JournalFilter::Contract(u.contract),
+            fleet_api::PageRequest::new(0, 50),
+        );
     assert_eq!(journal.items.first().map(|e| e.to), Some(TaskState::Done));
     assert!(journal.total >= 6, "{journal:?}");
 }
@@ -134,10 +141,12 @@ fn a_failed_snapshot_load_still_starts_the_contract_and_reports_both_errors() {
     let task = u.env.factory.borrow().upgrades.task(view.id).unwrap();
     assert_eq!(task.state, TaskState::Failed);
     assert!(!u.env.rt.canister(&u.contract).unwrap().stopped);
-    let journal = u.env.factory.borrow().upgrades.journal_page(
-        &crate::upgrade::api::JournalFilter::Contract(u.contract),
-        fleet_api::PageRequest::new(0, 1),
-    );
+    let journal = u
+        .env
+        .factory
+        .borrow()
+        .upgrades
+        .journal_page(&crate::upgrade::api::JournalFilter::Contract(u.contract), fleet_api::PageRequest::new(0, 1));
     let detail = &journal.items[0].detail;
     assert!(detail.contains("health") && detail.contains("loading the snapshot failed"), "{detail}");
 }
@@ -191,7 +200,12 @@ fn a_factory_upgrade_at_every_await_resumes_and_finishes() {
             } else {
                 u.env.rt.pause_at(step);
             }
-            let id = u.env.factory.borrow_mut().prepare_owner_upgrade(&owner(), u.env.rt.now.get(), u.contract, None).unwrap();
+            let id = u
+                .env
+                .factory
+                .borrow_mut()
+                .prepare_owner_upgrade(&owner(), u.env.rt.now.get(), u.contract, None)
+                .unwrap();
             interrupt(run_task(&u.env.rt, &u.env.factory, id));
             // The factory is upgraded: every future is gone, the state is reopened from stable memory.
             u.env.upgrade();
@@ -256,4 +270,22 @@ fn a_tick_over_its_instruction_budget_considers_no_more_contracts() {
     assert_eq!(u.env.factory.borrow().rollout_view(id).unwrap().considered, 0);
     drive(&u.env);
     assert_eq!(u.env.factory.borrow().rollout_view(id).unwrap().counts.done, 1, "the next ticks go on");
+}
+
+#[test]
+fn a_module_above_the_message_limit_is_upgraded_from_the_contracts_chunk_store() {
+    let env = Env::new();
+    let v1 = env.publish("1.0.0", 2_000).unwrap();
+    let contract = env.deploy(backend(), alice(), args("t"), DeployOptions::default()).unwrap();
+    // Above the factory's chunked_install_threshold (1,000,000 in this test factory).
+    let v2 = env.publish("1.1.0", 1_100_000).unwrap();
+    env.rt.module_versions.borrow_mut().insert(v1.clone(), "1.0.0".into());
+    env.rt.module_versions.borrow_mut().insert(v2.clone(), "1.1.0".into());
+    let view = block_on(upgrade_my_contract(&env.rt, &env.factory, owner(), contract, None)).unwrap();
+    assert_eq!(view.state, TaskState::Done, "{view:?}");
+    let canister = env.rt.canister(&contract).unwrap();
+    assert_eq!(canister.module.unwrap(), v2);
+    assert!(canister.chunk_store.is_empty(), "the chunks are cleared after the install");
+    let calls = env.rt.calls();
+    assert!(calls.contains(&"install_chunked_code(upgrade)") && !calls.contains(&"install_code(upgrade)"), "{calls:?}");
 }

@@ -125,7 +125,10 @@ fn bad_plans_are_refused_and_change_nothing() {
     let (env, contracts, _) = fleet();
     let mut f = env.factory.borrow_mut();
     let refuse = |f: &mut crate::Factory<_>, p: RolloutPlan| f.start_rollout(&releaser(), 10, p).unwrap_err();
-    assert!(matches!(f.start_rollout(&nobody(), 10, plan(RolloutSelector::AllEligible)), Err(FleetError::Unauthorized(_))));
+    assert!(matches!(
+        f.start_rollout(&nobody(), 10, plan(RolloutSelector::AllEligible)),
+        Err(FleetError::Unauthorized(_))
+    ));
     for concurrency in [0, 51] {
         let e = refuse(&mut f, RolloutPlan { max_concurrency: concurrency, ..plan(RolloutSelector::AllEligible) });
         assert!(matches!(e, FleetError::InvalidInput(_)), "{e:?}");
@@ -181,10 +184,7 @@ fn a_stored_task_stays_within_256_bytes() {
 #[test]
 fn a_contract_that_does_not_stop_in_time_is_started_again_and_its_task_fails() {
     let (env, contracts, v1) = fleet();
-    let listed = RolloutPlan {
-        stop_timeout_seconds: Some(60),
-        ..plan(RolloutSelector::Contracts(vec![contracts[0]]))
-    };
+    let listed = RolloutPlan { stop_timeout_seconds: Some(60), ..plan(RolloutSelector::Contracts(vec![contracts[0]])) };
     let started = env.factory.borrow_mut().start_rollout(&releaser(), 10, listed).unwrap();
     let tick = env.factory.borrow_mut().plan_tick(env.rt.now.get(), env.rt.self_id, &|| false);
     assert_eq!(tick.run.len(), 1);
