@@ -11,6 +11,7 @@ pub mod postprocess;
 pub mod publish;
 pub mod registry;
 pub mod report;
+pub mod rollout;
 pub mod wasm_build;
 pub mod workspace;
 

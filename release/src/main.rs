@@ -37,6 +37,8 @@ enum Command {
     Fixture(commands::cut::FixtureArgs),
     /// Record in the manifest a version folder committed before the manifest existed.
     Adopt(commands::adopt::AdoptArgs),
+    /// Start, follow, pause, resume or abort a factory's rollout of a registry version to its contracts.
+    Rollout(commands::rollout::RolloutArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Cut(args) => commands::cut::run(args),
         Command::Fixture(args) => commands::cut::run_fixture(args),
         Command::Adopt(args) => commands::adopt::run(args),
+        Command::Rollout(args) => commands::rollout::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,6 +6,7 @@ pub mod check_did;
 pub mod cut;
 pub mod publish;
 pub mod rehearse;
+pub mod rollout;
 
 use release::workspace::FleetWorkspace;
 use std::path::PathBuf;

@@ -16,6 +16,7 @@ pub mod canister;
 pub mod error;
 pub mod factory;
 pub mod publish;
+pub mod rollout;
 pub mod transport;
 
 #[cfg(feature = "agent")]
