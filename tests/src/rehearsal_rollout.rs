@@ -30,7 +30,8 @@ fn plan(target: &str, selector: RolloutSelector) -> RolloutPlan {
 }
 
 fn rollout(fleet: &Fleet, id: u64) -> Result<RolloutView> {
-    let (view,): (Result<RolloutView, FleetError>,) = fleet.query(fleet.token_factory, fleet.release, "getRollout", (id,))?;
+    let (view,): (Result<RolloutView, FleetError>,) =
+        fleet.query(fleet.token_factory, fleet.release, "getRollout", (id,))?;
     Ok(view?)
 }
 
@@ -60,9 +61,18 @@ fn balance_on(fleet: &Fleet, contract: Principal, owner: Principal) -> Result<Na
 }
 
 /// `auto`, `manual`, `pinned`: three of alice's tokens, all on the current token version.
-pub fn rollouts(fleet: &Fleet, wasm: &FleetWasm, alice: Principal, [auto, manual, pinned]: [Principal; 3]) -> Result<String> {
+pub fn rollouts(
+    fleet: &Fleet,
+    wasm: &FleetWasm,
+    alice: Principal,
+    [auto, manual, pinned]: [Principal; 3],
+) -> Result<String> {
     let current = version_of(fleet, auto)?;
-    let policies = [(auto, UpgradePolicy::Auto), (manual, UpgradePolicy::Manual), (pinned, UpgradePolicy::Pinned(current.clone()))];
+    let policies = [
+        (auto, UpgradePolicy::Auto),
+        (manual, UpgradePolicy::Manual),
+        (pinned, UpgradePolicy::Pinned(current.clone())),
+    ];
     for (contract, policy) in policies {
         fleet.call::<_, ()>(fleet.token_factory, alice, "setUpgradePolicy", (contract, policy))?;
     }
@@ -75,9 +85,15 @@ pub fn rollouts(fleet: &Fleet, wasm: &FleetWasm, alice: Principal, [auto, manual
     ensure!(after_canary.state == RolloutState::CanaryDone, "the canary ended {:?}", after_canary.state);
     fleet.call::<_, RolloutView>(fleet.token_factory, fleet.release, "resumeRollout", (canary.id,))?;
     let widened = drive(fleet, canary.id)?;
-    ensure!(widened.state == RolloutState::Finished && widened.counts.failures() == 0, "rollout to {NEXT}: {widened:?}");
+    ensure!(
+        widened.state == RolloutState::Finished && widened.counts.failures() == 0,
+        "rollout to {NEXT}: {widened:?}"
+    );
     ensure!(version_of(fleet, auto)? == NEXT, "the Auto contract is not on {NEXT}");
-    ensure!(version_of(fleet, manual)? == current && version_of(fleet, pinned)? == current, "a rollout touched a Manual or Pinned contract");
+    ensure!(
+        version_of(fleet, manual)? == current && version_of(fleet, pinned)? == current,
+        "a rollout touched a Manual or Pinned contract"
+    );
 
     // An allowance on the Auto contract: the bad release refuses its state, and the rollback must keep it exactly.
     // From alice's treasury subaccount (her default account is the token's minting account).
@@ -91,7 +107,8 @@ pub fn rollouts(fleet: &Fleet, wasm: &FleetWasm, alice: Principal, [auto, manual
         memo: None,
         created_at_time: None,
     };
-    let (approved,): (Result<Nat, token_api::ApproveError>,) = fleet.update(auto, alice, "icrc2_approve", (approve,))?;
+    let (approved,): (Result<Nat, token_api::ApproveError>,) =
+        fleet.update(auto, alice, "icrc2_approve", (approve,))?;
     approved.map_err(|e| anyhow::anyhow!("approve on {auto}: {e:?}"))?;
     let held = balance_on(fleet, auto, alice)?;
     let bad = start(plan(BAD, RolloutSelector::AllEligible))?;
@@ -100,7 +117,8 @@ pub fn rollouts(fleet: &Fleet, wasm: &FleetWasm, alice: Principal, [auto, manual
     ensure!(version_of(fleet, auto)? == NEXT, "the rolled-back contract is not on {NEXT} again");
     ensure!(balance_on(fleet, auto, alice)? == held, "the rollback changed alice's balance");
 
-    let by_hand = fleet.call::<_, TaskView>(fleet.token_factory, alice, "upgradeMyContract", (manual, Some(NEXT.to_string())))?;
+    let by_hand =
+        fleet.call::<_, TaskView>(fleet.token_factory, alice, "upgradeMyContract", (manual, Some(NEXT.to_string())))?;
     ensure!(by_hand.state == TaskState::Done, "alice's own upgrade ended {:?}", by_hand.state);
 
     let mut table = String::from("contract → version: ");

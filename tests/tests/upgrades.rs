@@ -9,9 +9,9 @@
 use candid::{encode_one, CandidType, Nat, Principal};
 use factory_engine::upgrade::api::*;
 use fleet_api::{DeployOptions, FleetError, Page, PageRequest, UpgradePolicy};
-use fleet_tests::fleet::IcTransport;
 use fleet_client::publish::{publish, ChunkOrder, PublishRequest};
 use fleet_client::FactoryClient;
+use fleet_tests::fleet::IcTransport;
 use fleet_tests::ic::{self, CanisterSettings, PocketIc};
 use fleet_tests::wasm::canister_wasm;
 use sha2::{Digest, Sha256};
@@ -323,7 +323,12 @@ fn a_rollout_survives_the_factorys_own_upgrade_and_skips_detached_contracts() {
     assert!(lab.rollout(rollout.id).counts.in_flight > 0, "the upgrade lands mid-rollout");
     // Upgraded while its management calls are open: every future is dropped.
     lab.pic
-        .upgrade_canister(lab.factory, canister_wasm("token_factory"), encode_one(None::<FactoryInitArgs>).unwrap(), Some(admin()))
+        .upgrade_canister(
+            lab.factory,
+            canister_wasm("token_factory"),
+            encode_one(None::<FactoryInitArgs>).unwrap(),
+            Some(admin()),
+        )
         .expect("factory upgrade");
     let done = lab.settle(rollout.id);
     assert_eq!(done.state, RolloutState::Finished, "{done:?}");
@@ -380,7 +385,8 @@ fn owners_upgrade_by_hand_restore_and_get_low_cycles_topped_up() {
     lab.set_policy(1, UpgradePolicy::AutoWithinMajor);
     let cycles_before = lab.pic.cycle_balance(other);
     let floor = cycles_before + 1_000_000_000_000;
-    let rollout = lab.start(RolloutPlan { cycles_floor: Some(floor), ..plan(V11, RolloutSelector::Contracts(vec![other])) });
+    let rollout =
+        lab.start(RolloutPlan { cycles_floor: Some(floor), ..plan(V11, RolloutSelector::Contracts(vec![other])) });
     let done = lab.settle(rollout.id);
     assert_eq!(done.counts.done, 1, "{done:?}");
     let task = &lab.tasks(rollout.id, TaskState::Done)[0];
@@ -414,14 +420,16 @@ fn the_path_on_real_wasm_refuses_a_downgrade_and_a_skipped_checkpoint_and_change
     assert!(matches!(down, Err(FleetError::InvalidInput(_))), "{down:?}");
 
     // The checkpoint 1.1.0 yanked: nothing may skip its migration, so 1.0.0 has no way to 1.2.0.
-    let yanked: R<token_factory_api::VersionInfo> = lab.update(admin(), "yankVersion", (V11.to_string(), "test".to_string()));
+    let yanked: R<token_factory_api::VersionInfo> =
+        lab.update(admin(), "yankVersion", (V11.to_string(), "test".to_string()));
     yanked.unwrap();
     let skip: R<UpgradePath> = lab.query("getUpgradePath", (low, Some(V12.to_string())));
     assert!(matches!(&skip, Err(FleetError::InvalidInput(m)) if m.contains("checkpoint 1.1.0")), "{skip:?}");
     let skip: R<TaskView> = lab.update(owner_of(0), "upgradeMyContract", (low, Some(V12.to_string())));
     assert!(matches!(skip, Err(FleetError::InvalidInput(_))), "{skip:?}");
     assert_eq!(lab.version_of(low), V1, "nothing changed");
-    let journal: R<Page<JournalEntry>> = lab.query("getUpgradeJournal", (JournalFilter::Contract(low), PageRequest::new(0, 5)));
+    let journal: R<Page<JournalEntry>> =
+        lab.query("getUpgradeJournal", (JournalFilter::Contract(low), PageRequest::new(0, 5)));
     assert_eq!(journal.unwrap().total, 0, "no task was written");
     lab.assert_all_running();
 }
@@ -440,7 +448,8 @@ fn upgrade_benchmark() {
     let factory_instructions = |lab: &Lab| lab.pic.total_instructions_used(lab.factory);
     // One owner upgrade alone (no scheduler tick involved): the step machine's own cost.
     let before = factory_instructions(&lab);
-    let by_hand: R<TaskView> = lab.update(owner_of(999), "upgradeMyContract", (lab.contracts[999], Some(V11.to_string())));
+    let by_hand: R<TaskView> =
+        lab.update(owner_of(999), "upgradeMyContract", (lab.contracts[999], Some(V11.to_string())));
     let by_hand = by_hand.unwrap();
     for _ in 0..100 {
         let journal: R<Page<JournalEntry>> =
@@ -499,7 +508,8 @@ fn upgrade_benchmark() {
     for i in 0..50 {
         lab.set_policy(i, UpgradePolicy::Auto);
     }
-    let last = lab.start(RolloutPlan { max_concurrency: 50, batch_size: 100, ..plan(V12, RolloutSelector::AllEligible) });
+    let last =
+        lab.start(RolloutPlan { max_concurrency: 50, batch_size: 100, ..plan(V12, RolloutSelector::AllEligible) });
     // Reset the maximum's meaning: the ticks of this rollout run over 10,000 stored tasks.
     let before_max = stats(&lab).max_scheduler_tick_instructions.unwrap_or(0);
     let mut tick_at_10k = 0;
@@ -513,7 +523,10 @@ fn upgrade_benchmark() {
     println!("| upgrade engine figure (emulator) | value |");
     println!("|---|---|");
     println!("| factory instructions per contract upgraded in a rollout (all its messages and the ticks, one step) | {:.2} M |", per_contract as f64 / 1e6);
-    println!("| factory instructions of one owner upgrade (upgradeMyContract, one step) | {:.2} M |", owner_upgrade as f64 / 1e6);
+    println!(
+        "| factory instructions of one owner upgrade (upgradeMyContract, one step) | {:.2} M |",
+        owner_upgrade as f64 / 1e6
+    );
     println!("| scheduler tick, most instructions, 100 tasks | {:.2} M |", tick_at_100 as f64 / 1e6);
     println!("| scheduler tick, most instructions, 10,000+ tasks stored | {:.2} M |", tick_at_10k as f64 / 1e6);
     println!("| (most over the whole run, for reference) | {:.2} M |", before_max as f64 / 1e6);
