@@ -6,6 +6,8 @@
 //! Layout: plain Rust over stable structures (`factory`, `registry`, `contracts`, `inflight`, `events`, `roles`),
 //! tested natively over `VectorMemory`; the IC behind `runtime::Runtime`; `deploy` is the one async flow, tested with
 //! a fake runtime (`testing`); `canister` holds the thread-local state and the endpoint bodies the macro calls.
+//! `upgrade` is the upgrade engine (path planner, owner operations, rollouts, the scheduler and the per-contract step
+//! machine, their store and journal), its endpoints in `canister_upgrade` (expanded by `upgrade_endpoints!`).
 
 pub mod api;
 pub mod callbacks;
