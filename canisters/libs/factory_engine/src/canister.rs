@@ -34,12 +34,12 @@ fn with<T>(f: impl FnOnce(&mut Factory<DefaultMemoryImpl>) -> T) -> T {
     CanisterState.with(f)
 }
 
-fn caller() -> Caller {
+pub(crate) fn caller() -> Caller {
     let principal = ic_cdk::api::msg_caller();
     Caller::new(principal, ic_cdk::api::is_controller(&principal))
 }
 
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     ic_cdk::api::time()
 }
 

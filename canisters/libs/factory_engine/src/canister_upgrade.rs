@@ -7,9 +7,9 @@ use fleet_api::{FleetError, Page, PageRequest, UpgradePolicy};
 use std::cell::Cell;
 use std::time::Duration;
 
-use crate::canister::CanisterState;
+use crate::canister::{caller, now, CanisterState};
 use crate::upgrade::api::*;
-use crate::{Caller, FactoryCell, IcRuntime};
+use crate::{FactoryCell, IcRuntime};
 
 /// How often the scheduler ticks while there is upgrade work (no timer at all when there is none).
 pub const TICK_EVERY: Duration = Duration::from_secs(2);
@@ -20,15 +20,6 @@ pub const TICK_INSTRUCTION_BUDGET: u64 = 30_000_000;
 thread_local! {
     /// Heap only: whether a tick is already scheduled (empty after an upgrade, when `post_upgrade` re-arms).
     static ARMED: Cell<bool> = const { Cell::new(false) };
-}
-
-fn caller() -> Caller {
-    let principal = ic_cdk::api::msg_caller();
-    Caller::new(principal, ic_cdk::api::is_controller(&principal))
-}
-
-fn now() -> u64 {
-    ic_cdk::api::time()
 }
 
 /// Schedules the next tick if there is work and none is scheduled.

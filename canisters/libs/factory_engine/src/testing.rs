@@ -144,22 +144,6 @@ impl FakeRuntime {
     pub fn fail_once_at(&self, step: Step) {
         self.fail_once.borrow_mut().insert(step);
     }
-    /// A canister that runs `module` (for upgrade tests), controlled by the factory and `owner`.
-    pub fn add_contract(&self, owner: Principal, module: Vec<u8>, state: &[u8], cycles: u128) -> Principal {
-        let n = self.next_canister.get();
-        self.next_canister.set(n + 1);
-        let id = Principal::from_slice(&[0, 0, 0, 0, 0, 0x20, (n >> 8) as u8, n as u8, 1, 1]);
-        let canister = FakeCanister {
-            controllers: vec![self.self_id, owner],
-            cycles,
-            module: Some(module),
-            state: state.to_vec(),
-            installs: 1,
-            ..Default::default()
-        };
-        self.canisters.borrow_mut().insert(id, canister);
-        id
-    }
     /// The next call of `step` returns Pending once (one await point), letting the test run something in between.
     pub fn pause_at(&self, step: Step) {
         self.pause.borrow_mut().insert(step);

@@ -5,7 +5,6 @@
 //! so a task whose future died (a trap, the factory's own upgrade) is resumed by the scheduler from where it was.
 //! **A contract is never left stopped**: a start that fails is retried on every scheduler tick until it succeeds.
 
-use candid::Principal;
 use ic_stable_structures::Memory;
 use serde_bytes::ByteBuf;
 
@@ -131,7 +130,8 @@ fn shorten(text: &str) -> String {
     }
 }
 
-fn is_not_controller(error: &str) -> bool {
+/// Whether a management-canister error says the factory is not (or no longer) a controller.
+pub(crate) fn is_not_controller(error: &str) -> bool {
     error.contains("controller")
 }
 
@@ -369,7 +369,8 @@ async fn verify<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, mut 
     // Health first: while a migration runs, each poll costs one call, not three.
     let problem = match rt.contract_health(task.contract).await {
         Err(e) => Some((false, format!("health(): {e}"))),
-        Ok(h) if !h.ok && h.message.starts_with("migrating") => Some((false, format!("migrating: {}", h.message))),
+        // The contract's own words (`migrating: …`) select the longer grace below.
+        Ok(h) if !h.ok && h.message.starts_with("migrating") => Some((false, h.message)),
         Ok(h) if !h.ok => Some((false, format!("health(): {}", h.message))),
         Ok(_) => match rt.canister_status(task.contract).await {
             Err(e) => Some((false, format!("canister_status: {e}"))),
@@ -461,9 +462,4 @@ async fn roll_back<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, t
     let to = if !task.install_tried { TaskState::Failed } else { to };
     advance(rt, cell, task, to, detail);
     Next::Continue
-}
-
-/// Used by `Factory::restore_contract` and tests: whether `contract` is the subject of a live task.
-pub fn is_busy<M: Memory>(f: &Factory<M>, contract: &Principal) -> bool {
-    f.upgrades.contract_info(contract).busy_with.is_some()
 }

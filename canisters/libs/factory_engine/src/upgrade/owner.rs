@@ -173,8 +173,7 @@ pub async fn upgrade_my_contract<R: Runtime, M: Memory, C: FactoryCell<M>>(
     target: Option<String>,
 ) -> Result<TaskView, FleetError> {
     let id = cell.with(|f| f.prepare_owner_upgrade(&caller, rt.now(), contract, target))?;
-    run_task(rt, cell, id).await;
-    cell.with(|f| f.upgrades.task(id).map(|t| t.view()))
+    run_and_view(rt, cell, id).await
 }
 
 /// `restoreMyContract`: stop, load the last pre-upgrade snapshot, start, record the version it holds again.
@@ -185,6 +184,15 @@ pub async fn restore_my_contract<R: Runtime, M: Memory, C: FactoryCell<M>>(
     contract: Principal,
 ) -> Result<TaskView, FleetError> {
     let id = cell.with(|f| f.prepare_restore(&caller, rt.now(), contract))?;
+    run_and_view(rt, cell, id).await
+}
+
+/// Runs an owner's task in the owner's call and answers where it stands (the scheduler finishes what waits).
+async fn run_and_view<R: Runtime, M: Memory, C: FactoryCell<M>>(
+    rt: &R,
+    cell: &C,
+    id: u64,
+) -> Result<TaskView, FleetError> {
     run_task(rt, cell, id).await;
     cell.with(|f| f.upgrades.task(id).map(|t| t.view()))
 }
@@ -208,7 +216,7 @@ pub async fn release_contract<R: Runtime, M: Memory, C: FactoryCell<M>>(
         }
         // Already out of the controllers: only the record is behind.
         Ok(_) => Ok(()),
-        Err(e) if e.contains("controller") => Ok(()),
+        Err(e) if super::machine::is_not_controller(&e) => Ok(()),
         Err(e) => Err(FleetError::call_failed(Principal::management_canister(), "canister_status", e)),
     };
     result?;

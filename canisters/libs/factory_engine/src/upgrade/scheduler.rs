@@ -86,9 +86,11 @@ impl<M: Memory> Factory<M> {
 
     /// Considers up to `batch_size` more contracts of the selector while fewer than `max_concurrency` wait queued.
     fn admit(&mut self, rollout: &mut Rollout, now: u64, over_budget: &dyn Fn() -> bool) {
-        let versions: Vec<PlannedVersion> = self.registry.planned_versions();
+        // Read from the registry only if a contract is considered this tick.
+        let mut versions: Option<Vec<PlannedVersion>> = None;
         let Ok(target) = Version::parse(&rollout.plan.target_version) else { return };
         let mut considered = 0;
+        let was_complete = rollout.selection_complete;
         while !rollout.selection_complete
             && considered < rollout.plan.batch_size
             && rollout.counts.queued < u64::from(rollout.plan.max_concurrency)
@@ -107,7 +109,8 @@ impl<M: Memory> Factory<M> {
             };
             considered += 1;
             rollout.considered += 1;
-            let (state, path, from, reason) = self.eligibility(&contract, &target, &versions);
+            let versions = versions.get_or_insert_with(|| self.registry.planned_versions());
+            let (state, path, from, reason) = self.eligibility(&contract, &target, versions);
             if state == TaskState::Queued {
                 rollout.selected += 1;
             }
@@ -132,8 +135,11 @@ impl<M: Memory> Factory<M> {
                 self.upgrades.journal_skip(&task, reason);
             }
         }
-        rollout.updated_at = now;
-        self.upgrades.put_rollout(rollout.clone());
+        // An idle tick (nothing considered) leaves the stored rollout as it is.
+        if considered > 0 || rollout.selection_complete != was_complete {
+            rollout.updated_at = now;
+            self.upgrades.put_rollout(rollout.clone());
+        }
     }
 
     fn next_candidate(&self, rollout: &mut Rollout) -> Option<Principal> {

@@ -289,3 +289,55 @@ fn a_module_above_the_message_limit_is_upgraded_from_the_contracts_chunk_store()
     let calls = env.rt.calls();
     assert!(calls.contains(&"install_chunked_code(upgrade)") && !calls.contains(&"install_code(upgrade)"), "{calls:?}");
 }
+
+#[test]
+fn every_owner_and_operator_endpoint_refuses_strangers_and_bad_input_and_changes_nothing() {
+    use crate::upgrade::api::JournalFilter;
+    use crate::upgrade::owner::release_contract;
+    use fleet_api::{FleetError, PageRequest};
+    let u = upgradable();
+    let stranger = Caller::new(Principal::from_slice(&[77; 29]), false);
+    let unknown = Principal::from_slice(&[78; 29]);
+    let f = &u.env.factory;
+    let unauthorized = |r: Result<(), FleetError>| assert!(matches!(r, Err(FleetError::Unauthorized(_))), "{r:?}");
+
+    unauthorized(f.borrow_mut().set_upgrade_policy(&stranger, 1, u.contract, UpgradePolicy::Auto));
+    unauthorized(block_on(restore_my_contract(&u.env.rt, f, stranger, u.contract)).map(|_| ()));
+    unauthorized(block_on(release_contract(&u.env.rt, f, stranger, u.contract)));
+    unauthorized(
+        f.borrow().upgrade_journal(&stranger, JournalFilter::Contract(u.contract), PageRequest::new(0, 5)).map(|_| ()),
+    );
+    unauthorized(f.borrow().upgrade_journal(&stranger, JournalFilter::Rollout(0), PageRequest::new(0, 5)).map(|_| ()));
+    for op in [0, 1, 2] {
+        let r = match op {
+            0 => f.borrow_mut().pause_rollout(&stranger, 1, 1),
+            1 => f.borrow_mut().resume_rollout(&stranger, 1, 1),
+            _ => f.borrow_mut().abort_rollout(&stranger, 1, 1),
+        };
+        unauthorized(r.map(|_| ()));
+    }
+
+    let policy = |p: UpgradePolicy| f.borrow_mut().set_upgrade_policy(&owner(), 1, u.contract, p);
+    assert!(matches!(policy(UpgradePolicy::Pinned("9.9.9".into())), Err(FleetError::NotFound(_))));
+    assert!(matches!(policy(UpgradePolicy::Pinned("not semver".into())), Err(FleetError::InvalidInput(_))));
+    f.borrow_mut().yank_version(&crate::tests::releaser(), 1, "1.1.0", "bad".into()).unwrap();
+    assert!(matches!(policy(UpgradePolicy::Pinned("1.1.0".into())), Err(FleetError::InvalidInput(_))));
+    let missing = f.borrow_mut().set_upgrade_policy(&owner(), 1, unknown, UpgradePolicy::Auto);
+    assert!(matches!(missing, Err(FleetError::NotFound(_))), "{missing:?}");
+    let no_snapshot = block_on(restore_my_contract(&u.env.rt, f, owner(), u.contract));
+    assert!(matches!(no_snapshot, Err(FleetError::InvalidState(_))), "{no_snapshot:?}");
+    assert!(matches!(f.borrow_mut().pause_rollout(&crate::tests::releaser(), 1, 42), Err(FleetError::NotFound(_))));
+    assert_eq!(f.borrow().contracts.get(&u.contract).unwrap().upgrade_policy, UpgradePolicy::Manual, "unchanged");
+    assert_eq!(f.borrow().upgrades.journal_len(), 0, "no task was written");
+    assert_eq!(u.env.rt.canister(&u.contract).unwrap().controllers.len(), 2, "controllers untouched");
+}
+
+#[test]
+fn release_contract_removes_the_factory_from_the_controllers_and_detaches() {
+    let u = upgradable();
+    block_on(crate::upgrade::owner::release_contract(&u.env.rt, &u.env.factory, owner(), u.contract)).unwrap();
+    assert_eq!(u.env.rt.canister(&u.contract).map(|c| c.controllers), Some(vec![alice()]));
+    assert_eq!(u.env.factory.borrow().contracts.get(&u.contract).unwrap().status, ContractStatus::Detached);
+    let again = block_on(upgrade_my_contract(&u.env.rt, &u.env.factory, owner(), u.contract, None));
+    assert!(matches!(again, Err(fleet_api::FleetError::InvalidState(_))), "{again:?}");
+}
