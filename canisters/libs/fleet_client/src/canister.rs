@@ -77,3 +77,18 @@ impl<'t> CanisterClient<'t> {
         decode_args(&reply).map_err(candid)
     }
 }
+
+/// Every item of a paged endpoint: `fetch` is asked for page after page, from offset 0, following `next_offset`
+/// (a page that does not move forward ends the walk).
+pub fn all_pages<T>(
+    mut fetch: impl FnMut(fleet_api::PageRequest) -> Result<fleet_api::Page<T>, ClientError>,
+) -> Result<Vec<T>, ClientError> {
+    let mut items = Vec::new();
+    let mut offset = Some(0);
+    while let Some(at) = offset {
+        let page = fetch(fleet_api::PageRequest::new(at, 0))?;
+        items.extend(page.items);
+        offset = page.next_offset.filter(|&next| next > at);
+    }
+    Ok(items)
+}

@@ -70,14 +70,7 @@ impl<'t> FactoryClient<'t> {
 
     /// Every version, following `next_offset` to the last page.
     pub fn all_versions(&self) -> Result<Vec<VersionInfo>, ClientError> {
-        let mut versions = Vec::new();
-        let mut offset = Some(0);
-        while let Some(at) = offset {
-            let page = self.list_versions(PageRequest::new(at, 0))?;
-            versions.extend(page.items);
-            offset = page.next_offset.filter(|&next| next > at);
-        }
-        Ok(versions)
+        crate::canister::all_pages(|page| self.list_versions(page))
     }
 
     pub fn registry_summary(&self) -> Result<RegistrySummary, ClientError> {

@@ -72,14 +72,7 @@ impl<'t> RolloutClient<'t> {
 
     /// Every task of `id` in `state`, following the pages.
     pub fn all_tasks(&self, id: u64, state: TaskState) -> Result<Vec<TaskView>, ClientError> {
-        let mut tasks = Vec::new();
-        let mut offset = Some(0);
-        while let Some(at) = offset {
-            let page = self.tasks(id, Some(state), PageRequest::new(at, 0))?;
-            tasks.extend(page.items);
-            offset = page.next_offset.filter(|&next| next > at);
-        }
-        Ok(tasks)
+        crate::canister::all_pages(|page| self.tasks(id, Some(state), page))
     }
 
     pub fn journal(&self, filter: &JournalFilter, page: PageRequest) -> Result<Page<JournalEntry>, ClientError> {
