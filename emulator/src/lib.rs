@@ -15,6 +15,9 @@
 
 pub mod errors;
 pub mod execution;
+/// The IC's HTTP interface over the emulated subnet (`PocketIc::make_live`); feature `live`.
+#[cfg(feature = "live")]
+pub mod live;
 pub mod management;
 pub mod pic;
 pub mod scheduler;

@@ -1,0 +1,1 @@
+//! The live mode (`PocketIc::make_live`) against real clients: ic-agent and raw HTTP.
