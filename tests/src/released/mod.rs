@@ -9,7 +9,9 @@
 //!
 //! Everything runs at [`FIXTURE_TIME_NANOS`] on a fresh instance, so capturing twice gives the same bytes.
 
+mod dao;
 mod distribution;
+mod launchpad;
 mod multisig;
 mod token;
 
@@ -44,8 +46,8 @@ pub trait ReleasedKind: Sync {
 }
 
 /// The kinds with released-state support.
-pub fn kinds() -> [&'static dyn ReleasedKind; 3] {
-    [&token::Token, &multisig::Multisig, &distribution::Distribution]
+pub fn kinds() -> [&'static dyn ReleasedKind; 5] {
+    [&token::Token, &multisig::Multisig, &distribution::Distribution, &dao::Dao, &launchpad::Launchpad]
 }
 
 pub fn kind(name: &str) -> Result<&'static dyn ReleasedKind> {
