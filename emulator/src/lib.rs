@@ -13,6 +13,7 @@
 //! - `scheduler`: call contexts, callbacks, message queues, rounds (`tick`), timers, stopping;
 //! - `management` (management-canister methods) and `errors` (reject/error codes).
 
+pub mod certification;
 pub mod errors;
 pub mod execution;
 /// The IC's HTTP interface over the emulated subnet (`PocketIc::make_live`); feature `live`.

@@ -1,7 +1,7 @@
 //! The `PocketIc` test API (same names and shapes as `pocket_ic::PocketIc` 16.1) for everything except the
 //! management-canister wrappers, which live in `crate::management::api`.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use candid::Principal;
@@ -137,13 +137,21 @@ impl PocketIcBuilder {
     pub fn build(self) -> PocketIc {
         // pocket-ic starts at the wall-clock time; a fixed default keeps runs reproducible unless a test asks.
         let now = self.initial_time_nanos.unwrap_or_else(|| Time::from(SystemTime::now()).as_nanos_since_unix_epoch());
-        PocketIc { subnet: Mutex::new(Subnet::new(now, self.seed, self.config)) }
+        PocketIc {
+            subnet: Arc::new(Mutex::new(Subnet::new(now, self.seed, self.config))),
+            #[cfg(feature = "live")]
+            live: None,
+        }
     }
 }
 
 /// The emulated IC: one application subnet, executed in-process.
 pub struct PocketIc {
-    subnet: Mutex<Subnet>,
+    /// Shared with the live endpoint's threads while live (`make_live`).
+    subnet: Arc<Mutex<Subnet>>,
+    /// The HTTP endpoint and round driver, while live.
+    #[cfg(feature = "live")]
+    live: Option<crate::live::LiveServer>,
 }
 
 impl Default for PocketIc {
@@ -301,12 +309,56 @@ impl PocketIc {
         subnet.canisters.contains_key(&canister_id).then_some(subnet.subnet_id)
     }
 
+    /// The root key in DER (133 bytes), as agents fetch it (`crate::certification::SubnetKeys`).
     pub fn root_key(&self) -> Option<Vec<u8>> {
-        None
+        Some(self.subnet().keys.root_key_der())
     }
 
+    /// True while live (`make_live`): a background driver runs rounds and time follows the wall clock.
     pub fn auto_progress_enabled(&self) -> bool {
+        #[cfg(feature = "live")]
+        if self.live.is_some() {
+            return true;
+        }
         false
+    }
+
+    /// Serves the IC's HTTP interface on `127.0.0.1:<port>` (a free port when `None`) over this emulated IC, and
+    /// runs rounds in the background (time follows the wall clock, timers fire) until `stop_live` or drop. Agents
+    /// need only `fetch_root_key`. Already live: returns the current URL. Panics if the port cannot be bound, as
+    /// pocket-ic does (`try_make_live` returns the error instead). Feature `live`.
+    #[cfg(feature = "live")]
+    pub fn make_live(&mut self, port: Option<u16>) -> url::Url {
+        match self.try_make_live(port) {
+            Ok(url) => url,
+            Err(error) => panic!("make_live: {error}"),
+        }
+    }
+
+    /// Emulator only: `make_live` with the bind error returned (e.g. the port is taken).
+    #[cfg(feature = "live")]
+    pub fn try_make_live(&mut self, port: Option<u16>) -> Result<url::Url, String> {
+        if let Some(live) = &self.live {
+            return Ok(live.url().clone());
+        }
+        let live = crate::live::LiveServer::start(self.subnet.clone(), port)?;
+        let url = live.url().clone();
+        self.live = Some(live);
+        Ok(url)
+    }
+
+    /// Stops the HTTP endpoint and the background rounds (no-op when not live). Feature `live`.
+    #[cfg(feature = "live")]
+    pub fn stop_live(&mut self) {
+        if let Some(mut live) = self.live.take() {
+            live.stop();
+        }
+    }
+
+    /// The live endpoint's URL, while live. Feature `live`.
+    #[cfg(feature = "live")]
+    pub fn url(&self) -> Option<url::Url> {
+        self.live.as_ref().map(|live| live.url().clone())
     }
 
     // ----- canister state access -----

@@ -356,6 +356,8 @@ pub struct Subnet {
     pub rng: ChaCha20Rng,
     pub config: SubnetConfig,
     pub(crate) scheduler: Scheduler,
+    /// The subnet's root and node keys (`crate::certification`), from the seed; `subnet_id` derives from them.
+    pub keys: Arc<crate::certification::SubnetKeys>,
 }
 
 impl Subnet {

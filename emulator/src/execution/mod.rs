@@ -17,8 +17,10 @@ pub use run::{cleanup_failed_reject, error_reject, Persist, RunArgs, RunResult};
 
 impl Subnet {
     pub fn new(time_nanos: u64, seed: u64, config: SubnetConfig) -> Self {
+        let keys = std::sync::Arc::new(crate::certification::SubnetKeys::from_seed(seed));
         Subnet {
-            subnet_id: Principal::from_slice(&[0x11; 29]),
+            // The root subnet's id: the self-authenticating principal of its public key.
+            subnet_id: keys.subnet_id(),
             time_nanos,
             // The instance starts as if a round had just run at the initial time.
             last_round_nanos: Some(time_nanos),
@@ -28,6 +30,7 @@ impl Subnet {
             rng: rand_chacha::ChaCha20Rng::seed_from_u64(seed),
             config,
             scheduler: Default::default(),
+            keys,
         }
     }
 

@@ -36,6 +36,8 @@ pub struct RunArgs<'a> {
     pub deadline: u64,
     pub instruction_limit: u64,
     pub call_context_instructions: u64,
+    /// Give the execution a data certificate (a query of the canister the user called).
+    pub data_certificate: bool,
 }
 
 impl<'a> RunArgs<'a> {
@@ -54,6 +56,7 @@ impl<'a> RunArgs<'a> {
             deadline: 0,
             instruction_limit,
             call_context_instructions: 0,
+            data_certificate: false,
         }
     }
 }
@@ -143,6 +146,7 @@ impl Subnet {
     pub(crate) fn run(&mut self, canister_id: CanisterId, args: RunArgs<'_>, persist: Persist) -> RunResult {
         let time = self.time_nanos;
         let subnet_id = self.subnet_id;
+        let data_certificate = args.data_certificate.then(|| crate::certification::data_certificate(self, canister_id));
         let Some(canister) = self.canisters.get_mut(&canister_id) else {
             return RunResult::failed(ExecError::Wasm(format!("canister {canister_id} does not exist")));
         };
@@ -180,6 +184,7 @@ impl Subnet {
         api.global_timer = canister.global_timer;
         api.instruction_limit = args.instruction_limit;
         api.call_context_instructions = args.call_context_instructions;
+        api.data_certificate = data_certificate;
 
         let execution = instance.run(args.entry, api, args.instruction_limit);
         let mut api = execution.api;

@@ -48,6 +48,8 @@ impl Subnet {
         args.arg = payload;
         args.method_name = method.to_string();
         args.can_respond = true;
+        // Only the canister the user called sees a data certificate, not the callees.
+        args.data_certificate = active.len() == 1;
         let outcome = self.run(canister_id, args, Persist::Defer);
         let result = self.drive_composite(active, canister_id, caller, outcome, limit);
         // Everything the graph did on this canister is discarded.

@@ -263,6 +263,7 @@ impl Subnet {
         args.arg = payload;
         args.method_name = method.to_string();
         args.can_respond = true;
+        args.data_certificate = true;
         let outcome = self.run(canister_id, args, Persist::Discard);
         match (outcome.result, outcome.response) {
             (Err(error), _) => Err(error_reject(canister_id, &error, limit).uncertified()),

@@ -225,6 +225,9 @@ pub struct ApiState {
     /// Instructions of the call context before this execution (performance counter 1).
     pub call_context_instructions: u64,
     pub max_payload: usize,
+    /// The data certificate (`ic0.data_certificate_*`): only in a non-replicated query or composite query of the
+    /// canister the user called.
+    pub data_certificate: Option<crate::certification::DataCertificate>,
 }
 
 impl ApiState {
@@ -263,6 +266,7 @@ impl ApiState {
             instruction_limit: u64::MAX,
             call_context_instructions: 0,
             max_payload: crate::state::MAX_PAYLOAD_BYTES,
+            data_certificate: None,
         }
     }
 

@@ -10,6 +10,9 @@ use super::host::{api, copy_out, read_heap, trap, u, violation, Ctx, Host, HostR
 
 /// Largest certified data.
 const MAX_CERTIFIED_DATA: u64 = 32;
+/// Trap message of `ic0.data_certificate_size/copy` without a certificate.
+const NO_DATA_CERTIFICATE: &str =
+    "ic0.data_certificate: no data certificate is present (only the canister a query was sent to has one)";
 /// Longest debug_print / trap message kept.
 const MAX_DEBUG_MESSAGE: u64 = 32 * 1024;
 
@@ -36,7 +39,7 @@ pub fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
         api(&mut c, STAR, "subnet_self_node_count")?;
         Ok(13)
     })?;
-    // The emulator has no root key and no certificates.
+    // ic0.root_key_* are not emulated: they return an empty key (the root key is `PocketIc::root_key`).
     linker.func_wrap("ic0", "root_key_size", |mut c: Ctx<'_>| -> HostResult<i32> {
         api(&mut c, STAR, "root_key_size")?;
         Ok(0)
@@ -93,20 +96,27 @@ pub fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
         api(&mut c, ANY, "certified_data_set")?.certified_data = bytes;
         Ok(())
     })?;
+    // A data certificate exists in a non-replicated query or composite query of the canister the user called
+    // (`crate::certification::DataCertificate`, built on first use of size or copy).
     linker.func_wrap("ic0", "data_certificate_present", |mut c: Ctx<'_>| -> HostResult<i32> {
-        api(&mut c, STAR, "data_certificate_present")?;
-        Ok(0)
+        Ok(api(&mut c, STAR, "data_certificate_present")?.data_certificate.is_some() as i32)
     })?;
     linker.func_wrap("ic0", "data_certificate_size", |mut c: Ctx<'_>| -> HostResult<i32> {
-        api(&mut c, NRQ | CQ, "data_certificate_size")?;
-        violation("ic0.data_certificate_size: no data certificate is present (the emulator does not certify)")
+        match &api(&mut c, NRQ | CQ, "data_certificate_size")?.data_certificate {
+            Some(certificate) => Ok(certificate.bytes().len() as i32),
+            None => violation(NO_DATA_CERTIFICATE),
+        }
     })?;
     linker.func_wrap(
         "ic0",
         "data_certificate_copy",
-        |mut c: Ctx<'_>, _dst: i32, _off: i32, _size: i32| -> HostResult<()> {
-            api(&mut c, NRQ | CQ, "data_certificate_copy")?;
-            violation("ic0.data_certificate_copy: no data certificate is present (the emulator does not certify)")
+        |mut c: Ctx<'_>, dst: i32, off: i32, size: i32| -> HostResult<()> {
+            if api(&mut c, NRQ | CQ, "data_certificate_copy")?.data_certificate.is_none() {
+                return violation(NO_DATA_CERTIFICATE);
+            }
+            copy_out(&mut c, u(dst), u(off), u(size), "data_certificate_copy", |a| {
+                a.data_certificate.as_ref().map_or(&[], |certificate| certificate.bytes())
+            })
         },
     )?;
     linker.func_wrap("ic0", "debug_print", |mut c: Ctx<'_>, src: i32, size: i32| -> HostResult<()> {
