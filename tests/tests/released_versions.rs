@@ -84,6 +84,19 @@ fn declared_schema(kind: &str) -> Option<u32> {
 fn committed_releases_and_fixtures_match_the_manifest() {
     let releases = releases();
     assert!(releases.iter().any(|r| r.kind == "token" && r.version == "1.0.0"), "token 1.0.0 is released");
+    // Every kind with a released-state scenario has at least its 1.0.0 released, with a fixture.
+    for kind in released::kinds() {
+        assert!(
+            releases.iter().any(|r| r.kind == kind.kind() && r.version == "1.0.0"),
+            "{} 1.0.0 is not in wasm-registry/manifest.json",
+            kind.kind()
+        );
+        assert!(
+            fixture_dir(kind.kind(), "1.0.0").join("stable_memory.bin.gz").is_file(),
+            "{} 1.0.0 has no fixture",
+            kind.kind()
+        );
+    }
     for r in &releases {
         let wasm = read(&r.wasm);
         assert_eq!(sha256(&wasm), r.sha256, "{} {}: sha256 of {}", r.kind, r.version, r.wasm.display());

@@ -6,10 +6,10 @@
 //!
 //! Its view: the DAO's books (`getDao`), every member, every stake, every proposal (newest first) and every ballot.
 //! Live invariants: members' stakes add up to the books' total staked and their voting power to the total voting
-//! power; each member's voting power is the sum of its active stakes' power; every executed treasury transfer has
-//! one block and the treasury is the deposit less what they paid (measured on the ledger when the fixture was
-//! captured); a member cannot vote twice; an executed proposal never executes again; a locked stake cannot be
-//! unstaked (each refused, nothing changes).
+//! power; each stake's power is its amount times its multiplier (in basis points) and each member's power the sum of
+//! its active stakes'; every executed treasury transfer has its block, and what they paid (amount and fee each) is
+//! what the ledger showed leaving the treasury when the fixture was captured; a member cannot vote twice; an executed
+//! proposal never executes again; a locked stake cannot be unstaked (each refused, nothing changes).
 
 use anyhow::{ensure, Context, Result};
 use candid::{Nat, Principal};
@@ -39,6 +39,8 @@ const WALLET: u128 = 1_000_000_000;
 const PERIOD_SECONDS: u64 = 3_600;
 const YEAR_SECONDS: u64 = 365 * 24 * 3_600;
 const MEMBERS: usize = 4;
+/// What left the treasury on the ledger during the scenario: the one executed transfer and its fee.
+const PAID_AT_CAPTURE: u128 = 1_234_567 + FEE;
 
 fn member(i: usize) -> Principal {
     user(&format!("fixture/dao-member-{i}"))
@@ -162,7 +164,7 @@ impl ReleasedKind for Dao {
             "after the deadline: {states:?}"
         );
         let treasury = ledger_balance(dao, ledger, account(dao.id))?;
-        ensure!(treasury == TREASURY - 1_234_567 - FEE, "treasury on the ledger: {treasury}");
+        ensure!(treasury == TREASURY - PAID_AT_CAPTURE, "treasury on the ledger: {treasury}");
         calls.push(format!(
             "the clock passes the deadline (+1 h), the timer decides and executes: motion, transfer of 1234567 and the new rules executed, the oversized transfer failed at the ledger, one motion rejected, one transfer short of quorum; the treasury holds {treasury} on the ledger"
         ));
@@ -216,8 +218,7 @@ impl ReleasedKind for Dao {
                 own_staked += nat_to_u128(&s.amount)?;
                 own_power += nat_to_u128(&s.voting_power)?;
                 ensure!(
-                    nat_to_u128(&s.voting_power)?
-                        == nat_to_u128(&s.amount)? * s.multiplier_basis_points as u128 / 10_000,
+                    nat_to_u128(&s.voting_power)? == nat_to_u128(&s.amount)? * s.multiplier_basis_points as u128,
                     "stake {} has power {} for {} at {} bp",
                     s.id,
                     s.voting_power,
@@ -263,9 +264,8 @@ impl ReleasedKind for Dao {
         }
         let paid = treasury_paid(&proposals)?;
         ensure!(
-            TREASURY - paid == TREASURY - 1_234_567 - FEE,
-            "executed transfers paid {paid} from the treasury, the ledger showed {} at capture",
-            1_234_567 + FEE
+            paid == PAID_AT_CAPTURE,
+            "executed transfers paid {paid} from the treasury, the ledger showed {PAID_AT_CAPTURE} leaving it at capture"
         );
 
         let executed = proposals.iter().find(|p| p.state == ProposalState::Executed).context("an executed proposal")?;
