@@ -14,16 +14,16 @@ impl<M: Memory> AuditState<M> {
         let event = self.events.get(id).map(|stored| stored.0);
         match event {
             Some(event) if event.user == caller.principal => Ok(event),
-            Some(event) => self.access.require_reader(caller).map(|()| event),
+            Some(event) => self.core.access().require_reader(caller).map(|()| event),
             None => {
-                self.access.require_reader(caller)?;
+                self.core.access().require_reader(caller)?;
                 Err(FleetError::not_found(format!("audit event {id}")))
             }
         }
     }
 
     pub fn events(&self, caller: &Caller, request: PageRequest) -> FleetResult<Page<AuditEvent>> {
-        self.access.require_reader(caller)?;
+        self.core.access().require_reader(caller)?;
         Ok(self.events_at(Window::newest_first(self.events.len(), request), 0))
     }
 
@@ -34,7 +34,7 @@ impl<M: Memory> AuditState<M> {
         request: PageRequest,
     ) -> FleetResult<Page<AuditEvent>> {
         if caller.principal != user {
-            self.access.require_reader(caller)?;
+            self.core.access().require_reader(caller)?;
         }
         Ok(self.events_by_id(self.by_user.page_newest_first(&user, request)))
     }
@@ -45,7 +45,7 @@ impl<M: Memory> AuditState<M> {
         contract: Principal,
         request: PageRequest,
     ) -> FleetResult<Page<AuditEvent>> {
-        self.access.require_reader(caller)?;
+        self.core.access().require_reader(caller)?;
         Ok(self.events_by_id(self.by_contract.page_newest_first(&contract, request)))
     }
 
@@ -55,7 +55,7 @@ impl<M: Memory> AuditState<M> {
         action: AuditAction,
         request: PageRequest,
     ) -> FleetResult<Page<AuditEvent>> {
-        self.access.require_reader(caller)?;
+        self.core.access().require_reader(caller)?;
         // A key too long to be stored cannot have been filed: the page is empty.
         let Some(key) = ShortText::new(action.index_key()) else {
             return Ok(Page { items: vec![], total: 0, next_offset: None });
@@ -71,7 +71,7 @@ impl<M: Memory> AuditState<M> {
         range: TimeRange,
         request: PageRequest,
     ) -> FleetResult<Page<AuditEvent>> {
-        self.access.require_reader(caller)?;
+        self.core.access().require_reader(caller)?;
         if range.from > range.to {
             return Err(FleetError::invalid(format!("time range from {} is after to {}", range.from, range.to)));
         }

@@ -15,7 +15,7 @@ impl<M: Memory> AuditState<M> {
     /// With a `request_id` this writer already used, nothing is written either: the answer is the id of the event
     /// recorded under it, provided the re-send describes that same event (O(log n) lookup).
     pub fn log_event(&mut self, caller: &Caller, args: LogEventArgs, now: u64) -> FleetResult<u64> {
-        self.access.require_writer(caller)?;
+        self.core.access().require_writer(caller)?;
         let action_key = validate_event(&args)?;
         if let Some(request_id) = args.request_id {
             if let Some(existing) = self.by_request_id.get(&(caller.principal, request_id)) {

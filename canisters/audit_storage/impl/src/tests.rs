@@ -2,41 +2,20 @@
 
 use crate::state::{AuditState, SCHEMA_VERSION};
 use audit_storage_api::{AuditAction, AuditEvent, AuditOutcome, LogEventArgs, TimeRange, MAX_METADATA_BYTES};
-use candid::{Nat, Principal};
+use candid::Principal;
 use fleet_api::{FleetError, PageRequest};
 use ic_stable_structures::VectorMemory;
-use service_base::ic_env::RuntimeFacts;
-use service_base::Caller;
+use service_base::testing::{backend, controller, facts, installed_with_backend, principal, stranger, BACKEND};
+use service_base::{Caller, StorageState};
 
-fn principal(n: u8) -> Principal {
-    Principal::from_slice(&[n; 10])
-}
-
-const CONTROLLER: u8 = 1;
-const BACKEND: u8 = 2;
 const OTHER_WRITER: u8 = 3;
 const ALICE: u8 = 10;
 const BOB: u8 = 11;
 const TOKEN: u8 = 20;
 
-fn controller() -> Caller {
-    Caller::controller(principal(CONTROLLER))
-}
-
-fn backend() -> Caller {
-    Caller::user(principal(BACKEND))
-}
-
-fn stranger() -> Caller {
-    Caller::user(principal(99))
-}
-
 /// A fresh canister with the backend whitelisted.
 fn storage() -> AuditState<VectorMemory> {
-    let mut state = AuditState::init(VectorMemory::default());
-    state.mark_fresh_install();
-    state.access_mut().add_writer(&controller(), principal(BACKEND), 0).unwrap();
-    state
+    installed_with_backend(AuditState::init(VectorMemory::default()))
 }
 
 fn event(user: u8, action: AuditAction) -> LogEventArgs {
@@ -125,7 +104,7 @@ fn invalid_events_are_rejected_and_write_nothing() {
         );
     }
     assert_eq!(state.event_count(), 0);
-    assert!(state.health(&facts()).healthy);
+    assert!(state.health(&facts(9)).healthy);
     // The limit itself is accepted.
     let mut e = event(ALICE, AuditAction::Other("custom.event-1".into()));
     e.metadata = "x".repeat(MAX_METADATA_BYTES);
@@ -150,7 +129,7 @@ fn a_resent_event_with_the_same_request_id_is_recorded_once() {
     assert_eq!(state.event(&controller(), 0).unwrap().request_id, Some(41));
     assert_eq!(state.events_by_user(&controller(), principal(ALICE), PageRequest::default()).unwrap().total, 1);
     assert_eq!(state.events_by_contract(&controller(), principal(TOKEN), PageRequest::default()).unwrap().total, 1);
-    assert!(state.health(&facts()).healthy);
+    assert!(state.health(&facts(9)).healthy);
     // Another key is another event.
     assert_eq!(state.log_event(&backend(), keyed(ALICE, AuditAction::ContractDeployed, 42), 40), Ok(1));
 }
@@ -306,10 +285,6 @@ fn readers_are_admins_writers_and_the_user_for_their_own_events() {
     assert_eq!(state.events(&alice, PageRequest::default()).unwrap().total, 2);
 }
 
-fn facts() -> RuntimeFacts {
-    RuntimeFacts { canister_id: principal(50), cycles: Nat::from(5u8), memory_bytes: 1, now: 9 }
-}
-
 #[test]
 fn health_and_setup_status_report_what_is_missing() {
     let mut state = AuditState::init(VectorMemory::default());
@@ -322,7 +297,7 @@ fn health_and_setup_status_report_what_is_missing() {
     assert!(setup.ready && setup.missing.is_empty());
     assert_eq!(setup.whitelisted, vec![principal(BACKEND)]);
     state.log_event(&backend(), event(ALICE, AuditAction::PaymentReceived), 1).unwrap();
-    let health = state.health(&facts());
+    let health = state.health(&facts(9));
     assert!(health.healthy, "{}", health.message);
     assert_eq!(health.service, "audit_storage");
     assert!(health.message.starts_with("1 events"));
@@ -357,7 +332,7 @@ fn state_survives_reopening_the_same_memory_and_migration_is_a_no_op_at_the_curr
 #[test]
 fn migration_refuses_memory_from_a_newer_release() {
     let mut state = AuditState::init(VectorMemory::default());
-    state.schema_version.set(SCHEMA_VERSION + 1);
+    state.core.set_schema_version(SCHEMA_VERSION + 1);
     assert!(matches!(state.migrate(), Err(FleetError::InvalidState(_))));
 }
 

@@ -2,9 +2,10 @@
 
 use ic_stable_structures::memory_manager::MemoryId;
 
-pub const SCHEMA_VERSION: MemoryId = MemoryId::new(0);
-pub const ADMINS: MemoryId = MemoryId::new(1);
-pub const WRITERS: MemoryId = MemoryId::new(2);
+/// Ids 0 to 2 are the storage skeleton's: the schema version, the admins and the writers.
+pub use service_base::storage::{
+    ADMINS_MEMORY as ADMINS, SCHEMA_VERSION_MEMORY as SCHEMA_VERSION, WRITERS_MEMORY as WRITERS,
+};
 pub const INVOICES: MemoryId = MemoryId::new(3);
 pub const INVOICES_BY_USER: MemoryId = MemoryId::new(4);
 pub const INVOICES_BY_STATUS: MemoryId = MemoryId::new(5);

@@ -13,9 +13,9 @@ impl<M: Memory> InvoiceState<M> {
     pub fn invoice(&self, caller: &Caller, id: u64) -> FleetResult<Invoice> {
         match self.invoices.get(&id).map(|stored| stored.0) {
             Some(invoice) if invoice.user == caller.principal => Ok(invoice),
-            Some(invoice) => self.access.require_reader(caller).map(|()| invoice),
+            Some(invoice) => self.core.access().require_reader(caller).map(|()| invoice),
             None => {
-                self.access.require_reader(caller)?;
+                self.core.access().require_reader(caller)?;
                 Err(FleetError::not_found(format!("invoice {id}")))
             }
         }
@@ -28,7 +28,7 @@ impl<M: Memory> InvoiceState<M> {
         request: PageRequest,
     ) -> FleetResult<Page<Invoice>> {
         if caller.principal != user {
-            self.access.require_reader(caller)?;
+            self.core.access().require_reader(caller)?;
         }
         let ids = self.by_user.page_newest_first(&user, request);
         let items = ids.items.iter().filter_map(|id| self.invoices.get(id)).map(|stored| stored.0).collect();
@@ -43,7 +43,7 @@ impl<M: Memory> InvoiceState<M> {
         status: InvoiceStatus,
         request: PageRequest,
     ) -> FleetResult<Page<Invoice>> {
-        self.access.require_reader(caller)?;
+        self.core.access().require_reader(caller)?;
         let total = self.status_count(status);
         if request.offset >= total {
             return Ok(Page { items: vec![], total, next_offset: None });

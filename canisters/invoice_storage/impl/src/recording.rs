@@ -13,7 +13,7 @@ use service_base::{validate, Caller, Candid};
 impl<M: Memory> InvoiceState<M> {
     /// Creates a `Pending` invoice, or returns the one this writer already created under `request_id`.
     pub fn record_payment(&mut self, caller: &Caller, args: RecordPaymentArgs, now: u64) -> FleetResult<Invoice> {
-        self.access.require_writer(caller)?;
+        self.core.access().require_writer(caller)?;
         validate::principal("user", &args.user)?;
         validate::identifier("service", &args.service, MAX_SERVICE_BYTES)?;
         validate::principal("ledger", &args.ledger)?;
@@ -62,7 +62,7 @@ impl<M: Memory> InvoiceState<M> {
         transition: InvoiceTransition,
         now: u64,
     ) -> FleetResult<Invoice> {
-        self.access.require_writer(caller)?;
+        self.core.access().require_writer(caller)?;
         validate_transition(&transition)?;
         let mut invoice = self
             .invoices

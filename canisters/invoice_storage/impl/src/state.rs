@@ -3,28 +3,23 @@
 
 use crate::memory;
 use candid::Principal;
-use fleet_api::{FleetResult, ServiceHealth, SetupStatus};
+use fleet_api::ServiceHealth;
 use ic_stable_structures::memory_manager::{MemoryManager, VirtualMemory};
-use ic_stable_structures::{Memory, StableBTreeMap, StableCell};
+use ic_stable_structures::{Memory, StableBTreeMap};
 use invoice_storage_api::{Invoice, InvoiceStatus, StatusChange};
 use service_base::ic_env::RuntimeFacts;
-use service_base::{run_migrations, AccessControl, Candid, Migration, MigrationReport, SeqIndex};
+use service_base::{Candid, Migration, SeqIndex, StorageCore, StorageState};
 
 pub const SERVICE_NAME: &str = "invoice_storage";
 
-/// Layout version of this code's stable memory. Bump it with a step in [`migrations`].
+/// Layout version of this code's stable memory. Bump it with a step in [`StorageState::migrations`].
 pub const SCHEMA_VERSION: u32 = 1;
-
-/// Steps from each older layout to the next, in order; empty while layout 1 is the only one released.
-pub fn migrations<M: Memory>() -> Vec<Migration<InvoiceState<M>>> {
-    vec![]
-}
 
 pub type Mem<M> = VirtualMemory<M>;
 
 pub struct InvoiceState<M: Memory> {
-    pub(crate) schema_version: StableCell<u32, Mem<M>>,
-    pub(crate) access: AccessControl<Mem<M>>,
+    /// Schema version and roles (memory ids 0 to 2), as in every storage.
+    pub(crate) core: StorageCore<M>,
     /// Invoice id -> invoice. Ids are 0, 1, 2... and invoices are never deleted.
     pub(crate) invoices: StableBTreeMap<u64, Candid<Invoice>, Mem<M>>,
     pub(crate) by_user: SeqIndex<Principal, Mem<M>>,
@@ -43,8 +38,7 @@ impl<M: Memory> InvoiceState<M> {
     pub fn init(memory: M) -> Self {
         let manager = MemoryManager::init(memory);
         Self {
-            schema_version: StableCell::init(manager.get(memory::SCHEMA_VERSION), 0),
-            access: AccessControl::init(manager.get(memory::ADMINS), manager.get(memory::WRITERS)),
+            core: StorageCore::open(&manager),
             invoices: StableBTreeMap::init(manager.get(memory::INVOICES)),
             by_user: SeqIndex::init(manager.get(memory::INVOICES_BY_USER)),
             by_status: StableBTreeMap::init(manager.get(memory::INVOICES_BY_STATUS)),
@@ -52,31 +46,6 @@ impl<M: Memory> InvoiceState<M> {
             history: StableBTreeMap::init(manager.get(memory::HISTORY)),
             request_ids: StableBTreeMap::init(manager.get(memory::REQUEST_IDS)),
         }
-    }
-
-    /// First install: the layout is the current one, nothing to migrate.
-    pub fn mark_fresh_install(&mut self) {
-        self.schema_version.set(SCHEMA_VERSION);
-    }
-
-    pub fn schema_version(&self) -> u32 {
-        *self.schema_version.get()
-    }
-
-    /// Brings stable memory written by an older release to [`SCHEMA_VERSION`]; an error must trap `post_upgrade`.
-    pub fn migrate(&mut self) -> FleetResult<MigrationReport> {
-        let stored = self.schema_version();
-        run_migrations(self, stored, SCHEMA_VERSION, &migrations(), |state, version| {
-            state.schema_version.set(version);
-        })
-    }
-
-    pub fn access(&self) -> &AccessControl<Mem<M>> {
-        &self.access
-    }
-
-    pub fn access_mut(&mut self) -> &mut AccessControl<Mem<M>> {
-        &mut self.access
     }
 
     pub fn invoice_count(&self) -> u64 {
@@ -92,9 +61,6 @@ impl<M: Memory> InvoiceState<M> {
         let invoices = self.invoices.len();
         let counted: u64 = InvoiceStatus::ALL.iter().map(|s| self.status_count(*s)).sum();
         let mut problems = vec![];
-        if self.schema_version() != SCHEMA_VERSION {
-            problems.push(format!("schema version {} but code expects {SCHEMA_VERSION}", self.schema_version()));
-        }
         if self.by_user.len() != invoices || self.by_status.len() != invoices || counted != invoices {
             problems.push(format!(
                 "indexes out of step: {invoices} invoices, {} by user, {} by status, {counted} counted",
@@ -102,7 +68,7 @@ impl<M: Memory> InvoiceState<M> {
                 self.by_status.len()
             ));
         }
-        facts.health_report(SERVICE_NAME, env!("CARGO_PKG_VERSION"), problems, || {
+        self.health_report(facts, problems, || {
             format!(
                 "{invoices} invoices, {} refunding, {} refund failed",
                 self.status_count(InvoiceStatus::Refunding),
@@ -110,8 +76,24 @@ impl<M: Memory> InvoiceState<M> {
             )
         })
     }
+}
 
-    pub fn setup_status(&self, canister_id: Principal) -> SetupStatus {
-        self.access.writer_setup_status(SERVICE_NAME, canister_id)
+impl<M: Memory> StorageState for InvoiceState<M> {
+    const SERVICE_NAME: &'static str = SERVICE_NAME;
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const SCHEMA_VERSION: u32 = SCHEMA_VERSION;
+    type Memory = M;
+
+    fn core(&self) -> &StorageCore<M> {
+        &self.core
+    }
+
+    fn core_mut(&mut self) -> &mut StorageCore<M> {
+        &mut self.core
+    }
+
+    /// Empty while layout 1 is the only one released.
+    fn migrations() -> Vec<Migration<Self>> {
+        vec![]
     }
 }

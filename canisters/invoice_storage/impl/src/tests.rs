@@ -5,40 +5,19 @@ use candid::{Nat, Principal};
 use fleet_api::{FleetError, PageRequest};
 use ic_stable_structures::VectorMemory;
 use invoice_storage_api::{Invoice, InvoiceStatus, InvoiceTransition, RecordPaymentArgs, MAX_REASON_BYTES};
-use service_base::ic_env::RuntimeFacts;
-use service_base::Caller;
+use service_base::testing::{backend, controller, facts, installed_with_backend, principal, stranger, BACKEND};
+use service_base::{Caller, StorageState};
 use InvoiceStatus::*;
 
 mod retries;
 
-fn principal(n: u8) -> Principal {
-    Principal::from_slice(&[n; 10])
-}
-
-const CONTROLLER: u8 = 1;
-const BACKEND: u8 = 2;
 const LEDGER: u8 = 3;
 const ALICE: u8 = 10;
 const BOB: u8 = 11;
 const TOKEN: u8 = 20;
 
-fn controller() -> Caller {
-    Caller::controller(principal(CONTROLLER))
-}
-
-fn backend() -> Caller {
-    Caller::user(principal(BACKEND))
-}
-
-fn stranger() -> Caller {
-    Caller::user(principal(99))
-}
-
 fn storage() -> InvoiceState<VectorMemory> {
-    let mut state = InvoiceState::init(VectorMemory::default());
-    state.mark_fresh_install();
-    state.access_mut().add_writer(&controller(), principal(BACKEND), 0).unwrap();
-    state
+    installed_with_backend(InvoiceState::init(VectorMemory::default()))
 }
 
 fn payment(user: u8, request_id: Option<u64>) -> RecordPaymentArgs {
@@ -305,7 +284,7 @@ fn users_read_only_their_own_invoices() {
 
 #[test]
 fn health_checks_the_indexes_and_setup_reports_the_missing_whitelist() {
-    let facts = RuntimeFacts { canister_id: principal(50), cycles: Nat::from(1u8), memory_bytes: 1, now: 3 };
+    let facts = facts(3);
     let mut state = InvoiceState::init(VectorMemory::default());
     state.mark_fresh_install();
     assert!(!state.setup_status(principal(50)).ready);
@@ -343,7 +322,7 @@ fn state_survives_reopening_the_same_memory() {
 #[test]
 fn migration_refuses_memory_from_a_newer_release() {
     let mut state = InvoiceState::init(VectorMemory::default());
-    state.schema_version.set(SCHEMA_VERSION + 1);
+    state.core.set_schema_version(SCHEMA_VERSION + 1);
     assert!(matches!(state.migrate(), Err(FleetError::InvalidState(_))));
 }
 

@@ -1,8 +1,8 @@
 //! The admin, whitelist and status endpoints a storage canister exposes, generated once for every storage.
 //!
-//! `storage_service_endpoints!(STATE, INGRESS)` expects `STATE` to be a `thread_local!` `RefCell` whose value has
-//! `access()`/`access_mut()` (an [`AccessControl`](crate::AccessControl)), `health(&RuntimeFacts)` and
-//! `setup_status(canister_id)`, and `INGRESS` to be the storage's `&[fleet_api::ingress::IngressRule]` table: every
+//! `storage_service_endpoints!(STATE, INGRESS)` expects `STATE` to be a `thread_local!` `RefCell` whose value is a
+//! [`StorageState`](crate::StorageState) (roles and setup status) with a `health(&RuntimeFacts)` method, and
+//! `INGRESS` to be the storage's `&[fleet_api::ingress::IngressRule]` table: every
 //! update method of its `.did`, the ones generated here included. It also generates the canister's
 //! `inspect_message` hook, which accepts an ingress message only when that table allows it. The calling crate
 //! depends on `ic-cdk`, `candid` and `fleet_api` and calls `ic_cdk::export_candid!()` after its modules, as for
@@ -13,6 +13,10 @@ macro_rules! storage_service_endpoints {
     ($state:ident, $ingress:expr) => {
         // Ingress filter: anonymous callers and oversized arguments never reach (or cost) an update.
         ::fleet_api::ingress_filter!($ingress);
+
+        // The roles and the setup status are the storage skeleton's (`StorageState`'s provided methods).
+        #[allow(unused_imports)]
+        use $crate::storage::StorageState as _;
 
         /// Admins only: adds a writer canister (the backend) to the whitelist.
         #[::ic_cdk::update(name = "setupWhitelist")]

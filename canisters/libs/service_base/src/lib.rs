@@ -8,8 +8,11 @@
 //! - [`validate`]: input checks that turn bad arguments into `FleetError::InvalidInput`;
 //! - [`ic_env`]: the few IC calls the endpoints need (caller, time, cycles, memory, the ingress filter), kept out of
 //!   the logic;
+//! - [`storage`]: the skeleton both storages share (schema version and roles in memory ids 0 to 2, install,
+//!   migrations, setup status, the schema half of health) and [`storage_lifecycle!`], their `init`/`post_upgrade`;
 //! - [`storage_service_endpoints!`]: the admin, whitelist and status endpoints every storage canister exposes, and
-//!   its `inspect_message` hook.
+//!   its `inspect_message` hook;
+//! - [`testing`]: the storages' shared test fixtures.
 
 pub mod access;
 pub mod codec;
@@ -18,9 +21,12 @@ pub mod ic_env;
 pub mod paging;
 pub mod schema;
 pub mod seq_index;
+pub mod storage;
+pub mod testing;
 pub mod validate;
 
 pub use access::{AccessControl, Caller};
 pub use codec::{Candid, ShortText};
 pub use schema::{run_migrations, Migration, MigrationReport};
 pub use seq_index::SeqIndex;
+pub use storage::{StorageCore, StorageState};
