@@ -24,20 +24,26 @@
 //!
 //! contract_runtime::contract_queries!(SPEC, kind_status);
 //! ```
+//! The building blocks the kinds share beside the lifecycle: [`reports`] (the participant and status reports to the
+//! factory, queued in stable memory and sent by a timer), [`testing`] (the kinds' native-test helpers).
+//!
 //! No kind has a `pre_upgrade`: all state is in stable structures, so upgrades cost the same whatever the state size.
 
 pub mod deployment;
 pub mod factory_client;
 pub mod memory;
 pub mod migration;
+pub mod reports;
 pub mod runtime;
 pub mod storable;
 pub mod store;
+pub mod testing;
 
 pub use factory_client::{
     notify_participant_added, notify_participants_added, notify_status_changed, notify_visibility_changed,
 };
 pub use migration::{MigrationError, MigrationReport, MigrationStep};
+pub use reports::{FactoryNotifier, FactoryReports, ReportsCell};
 pub use store::{DeploymentNotice, InstallMode, InstallRecord, RuntimeStore};
 
 use fleet_api::{ContractKind, ContractUpgrade, FleetError};

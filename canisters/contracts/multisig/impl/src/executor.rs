@@ -5,6 +5,7 @@
 use crate::runtime::Runtime;
 use crate::wallet::{LedgerAnswer, Outgoing, Step, Wallet};
 use candid::Principal;
+use contract_runtime::reports::{self, FactoryReports, ReportsCell};
 use fleet_api::FleetError;
 use ic_stable_structures::Memory;
 use icrc_ledger_types::icrc1::account::Account;
@@ -98,24 +99,17 @@ pub async fn refresh_balance(
     cell.with(|w| w.record_balance(ledger, subaccount, balance, rt.now()))
 }
 
-/// One round of factory reports: the queued participants (one batch), then the status. The delay before the next
-/// round, or `None` when nothing is left (or the wallet gives up until something new is queued).
+/// One round of factory reports (`contract_runtime::reports::send_round`): the delay before the next round, or
+/// `None` when nothing is left (or the wallet gives up until something new is queued).
 pub async fn send_reports(rt: &impl Runtime, cell: &impl WalletCell) -> Option<Duration> {
-    let batch = cell.with(|w| w.participants_to_report());
-    if !batch.is_empty() {
-        if let Err(e) = rt.notify_participants_added(&batch).await {
-            return cell.with(|w| w.report_round_failed(format!("notifyParticipantsAdded: {e}")));
-        }
-        cell.with(|w| w.participants_reported(&batch));
+    reports::send_round(rt, &WalletReports(cell)).await
+}
+
+/// The wallet's reports, as the shared report round takes them.
+struct WalletReports<'a, C>(&'a C);
+
+impl<C: WalletCell> ReportsCell<C::M> for WalletReports<'_, C> {
+    fn with_reports<R>(&self, f: impl FnOnce(&mut FactoryReports<C::M>) -> R) -> R {
+        self.0.with(|w| f(w.reports_mut()))
     }
-    if let Some(status) = cell.with(|w| w.status_to_report()) {
-        if let Err(e) = rt.notify_status_changed(status.clone()).await {
-            return cell.with(|w| w.report_round_failed(format!("notifyStatusChanged: {e}")));
-        }
-        cell.with(|w| w.status_reported(&status));
-    }
-    cell.with(|w| {
-        w.report_round_succeeded();
-        w.has_reports_pending().then_some(Duration::ZERO)
-    })
 }

@@ -11,9 +11,8 @@ use icrc_ledger_types::icrc2::approve::{ApproveArgs, ApproveError};
 use num_traits::ToPrimitive;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
+
+pub use contract_runtime::testing::block_on;
 
 /// A canister call as made: (canister, method, arg, cycles).
 pub type CallRecord = (Principal, String, Vec<u8>, u128);
@@ -217,7 +216,9 @@ impl Runtime for FakeRuntime {
             }
         }
     }
+}
 
+impl contract_runtime::FactoryNotifier for FakeRuntime {
     async fn notify_participants_added(&self, users: &[Principal]) -> Result<(), FleetError> {
         self.factory_call()?;
         self.reported_participants.borrow_mut().push(users.to_vec());
@@ -228,15 +229,5 @@ impl Runtime for FakeRuntime {
         self.factory_call()?;
         self.reported_statuses.borrow_mut().push(status);
         Ok(())
-    }
-}
-
-/// Runs a future of the fake runtime to completion (its futures never wait).
-pub fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut context = Context::from_waker(Waker::noop());
-    match future.as_mut().poll(&mut context) {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("a fake runtime future waited"),
     }
 }

@@ -8,7 +8,6 @@
 use crate::runtime::{CallFailure, CallResult, Runtime};
 use candid::utils::ArgumentEncoder;
 use candid::{CandidType, Nat, Principal};
-use fleet_api::FleetError;
 use ic_cdk::call::{Call, CallFailed, RejectCode};
 use icrc_ledger_types::icrc1::account::Account;
 use icrc_ledger_types::icrc1::transfer::{TransferArg, TransferError};
@@ -75,12 +74,7 @@ impl Runtime for IcRuntime {
             Err(failed) => Err(classify(method, failed)),
         }
     }
-
-    async fn notify_participants_added(&self, users: &[Principal]) -> Result<(), FleetError> {
-        contract_runtime::notify_participants_added(users).await
-    }
-
-    async fn notify_status_changed(&self, status: String) -> Result<(), FleetError> {
-        contract_runtime::notify_status_changed(status).await
-    }
 }
+
+/// The factory callbacks of `contract_runtime` (bounded-wait).
+impl contract_runtime::FactoryNotifier for IcRuntime {}

@@ -2,7 +2,7 @@
 //! (`crate::ic_runtime`), the tests' fake one (`crate::fake_runtime`) scripts answers and failures.
 
 use candid::{Nat, Principal};
-use fleet_api::FleetError;
+use contract_runtime::FactoryNotifier;
 use icrc_ledger_types::icrc1::account::Account;
 use icrc_ledger_types::icrc1::transfer::{TransferArg, TransferError};
 use icrc_ledger_types::icrc2::approve::{ApproveArgs, ApproveError};
@@ -30,8 +30,9 @@ impl CallFailure {
 
 pub type CallResult<T> = Result<T, CallFailure>;
 
+/// The factory callbacks are the contract runtime's [`FactoryNotifier`].
 #[allow(async_fn_in_trait)] // Futures run on the canister's single thread; no Send bound wanted.
-pub trait Runtime {
+pub trait Runtime: FactoryNotifier {
     fn now(&self) -> u64;
     /// The wallet's own principal: the owner of the accounts it holds tokens in.
     fn self_id(&self) -> Principal;
@@ -41,9 +42,4 @@ pub trait Runtime {
     async fn icrc1_balance_of(&self, ledger: Principal, account: Account) -> CallResult<Nat>;
     /// `method` of `canister` with a candid-encoded argument and `cycles` attached; the raw reply.
     async fn call_raw(&self, canister: Principal, method: &str, arg: &[u8], cycles: u128) -> CallResult<Vec<u8>>;
-
-    /// `notifyParticipantsAdded` to the factory, in batches the factory accepts (`Ok` without a factory).
-    async fn notify_participants_added(&self, users: &[Principal]) -> Result<(), FleetError>;
-    /// `notifyStatusChanged` to the factory (`Ok` without a factory).
-    async fn notify_status_changed(&self, status: String) -> Result<(), FleetError>;
 }

@@ -17,7 +17,7 @@ thread_local! {
 /// Call after every update and in init/post_upgrade: starts a report round if reports are queued and none is
 /// scheduled, and sets a timer for the next expiry if none is set for it or earlier.
 pub fn arm() {
-    if !REPORTS_ARMED.get() && state::read(|w| w.has_reports_pending() && w.report_state().attempts == 0) {
+    if !REPORTS_ARMED.get() && state::read(|w| w.reports().round_due()) {
         schedule_reports(Duration::ZERO);
     }
     if let Some(at) = state::read(|w| w.next_expiry()) {

@@ -272,7 +272,7 @@ impl<M: Memory> Wallet<M> {
                     return Err(format!("the wallet has {MAX_SIGNERS} signers, the most"));
                 }
                 self.update_config(|c| c.signers.push(*signer));
-                self.unreported_participants.insert(*signer, ());
+                self.reports.queue_participant(*signer);
                 ExecutionOutcome::SignerAdded
             }
             ProposalAction::RemoveSigner { signer } => {
@@ -286,7 +286,7 @@ impl<M: Memory> Wallet<M> {
                     ));
                 }
                 self.update_config(|c| c.signers.retain(|s| s != signer));
-                self.unreported_participants.remove(signer);
+                self.reports.unqueue_participant(signer);
                 ExecutionOutcome::SignerRemoved
             }
             ProposalAction::ChangeThreshold { threshold } => {
@@ -299,7 +299,7 @@ impl<M: Memory> Wallet<M> {
             other => return Err(format!("{other:?} is not a signer or threshold change")),
         };
         let status = self.status_text();
-        self.queue_status(status);
+        self.reports.queue_status(status);
         Ok(outcome)
     }
 }

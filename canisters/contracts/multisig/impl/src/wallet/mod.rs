@@ -9,16 +9,16 @@
 mod balances;
 mod execution;
 mod proposals;
-mod reports;
 
 #[cfg(test)]
 mod tests;
 
+pub use contract_runtime::reports::{ReportState, MAX_REPORT_ATTEMPTS};
 pub use execution::{LedgerAnswer, Outgoing, Step};
-pub use reports::{ReportState, MAX_REPORT_ATTEMPTS};
 
 use crate::memory;
 use candid::{CandidType, Nat, Principal};
+use contract_runtime::reports::FactoryReports;
 use contract_runtime::storable::Candid;
 use fleet_api::FleetError;
 use ic_stable_structures::{Memory, StableBTreeMap, StableCell};
@@ -62,8 +62,9 @@ pub struct Wallet<M: Memory> {
     by_state: StableBTreeMap<(u8, u64), (), M>,
     open_by_expiry: StableBTreeMap<(u64, u64), (), M>,
     balances: StableBTreeMap<BalanceKey, Candid<(Nat, u64)>, M>,
-    unreported_participants: StableBTreeMap<Principal, (), M>,
-    reports: StableCell<Candid<ReportState>, M>,
+    /// Signers not yet reported to the factory as participants (creation-time signers and every one added later)
+    /// and the latest status text.
+    reports: FactoryReports<M>,
     /// Proposals whose call is awaiting its answer in this heap, and whether that call re-sends an earlier one
     /// (heap only: an upgrade drops the awaiting futures, and with them this set).
     in_flight: BTreeMap<u64, bool>,
@@ -79,8 +80,7 @@ impl<M: Memory> Wallet<M> {
             by_state: StableBTreeMap::init(memory(memory::PROPOSALS_BY_STATE)),
             open_by_expiry: StableBTreeMap::init(memory(memory::OPEN_BY_EXPIRY)),
             balances: StableBTreeMap::init(memory(memory::BALANCES)),
-            unreported_participants: StableBTreeMap::init(memory(memory::UNREPORTED_PARTICIPANTS)),
-            reports: StableCell::init(memory(memory::REPORTS), Candid(ReportState::default())),
+            reports: FactoryReports::open(memory(memory::UNREPORTED_PARTICIPANTS), memory(memory::REPORTS)),
             in_flight: BTreeMap::new(),
         }
     }
@@ -101,9 +101,18 @@ impl<M: Memory> Wallet<M> {
             proposals_per_state: vec![0; STATES],
         }));
         for signer in &args.signers {
-            self.unreported_participants.insert(*signer, ());
+            self.reports.queue_participant(*signer);
         }
         Ok(())
+    }
+
+    /// What the wallet still has to tell its factory (sent by `crate::executor::send_reports`).
+    pub fn reports(&self) -> &FactoryReports<M> {
+        &self.reports
+    }
+
+    pub fn reports_mut(&mut self) -> &mut FactoryReports<M> {
+        &mut self.reports
     }
 
     pub fn config(&self) -> &WalletConfig {
@@ -142,7 +151,6 @@ impl<M: Memory> Wallet<M> {
             return Err("not installed: no signers".into());
         }
         let count = |state| config.proposals_per_state.get(state_tag(state) as usize).copied().unwrap_or(0);
-        let reports = self.reports.get().0.clone();
         let mut text = format!(
             "{}; proposals: {} open, {} executing, {} executed, {} failed",
             self.status_text(),
@@ -151,13 +159,7 @@ impl<M: Memory> Wallet<M> {
             count(ProposalState::Executed),
             count(ProposalState::Failed),
         );
-        let unreported = self.unreported_participants.len();
-        if unreported > 0 || reports.pending_status.is_some() {
-            text.push_str(&format!("; factory reports pending: {unreported} participants"));
-            if let Some(error) = &reports.last_error {
-                text.push_str(&format!(" (attempt {}: {error})", reports.attempts));
-            }
-        }
+        text.push_str(&self.reports.pending_summary());
         Ok(text)
     }
 
@@ -214,7 +216,7 @@ impl<M: Memory> Wallet<M> {
             ("by_state", sum(&self.by_state)),
             ("open_by_expiry", sum(&self.open_by_expiry)),
             ("balances", sum(&self.balances)),
-            ("unreported_participants", sum(&self.unreported_participants)),
+            ("unreported_participants", sum(self.reports.unreported_participants())),
         ])
     }
 }

@@ -138,14 +138,14 @@ impl Fixture {
     /// Everything the wallet stores, as text: equal before and after a refused call means nothing changed.
     pub fn dump(&self) -> String {
         self.wallet(|w| {
-            let mut text = format!("{:?}\n{:?}\n", w.config(), w.report_state());
+            let mut text = format!("{:?}\n{:?}\n", w.config(), w.reports().state());
             let page =
                 w.proposals_page(&ProposalsRequest { state: None, page: PageRequest::new(0, 500) }, self.rt.now.get());
             for proposal in page.items {
                 text.push_str(&format!("{:?}\n", w.proposal_detail(proposal.id, self.rt.now.get())));
             }
             text.push_str(&format!("{:?}\n{:?}\n", w.balances_page(PageRequest::new(0, 500)), w.stored_bytes()));
-            text.push_str(&format!("{:?}", w.participants_to_report()));
+            text.push_str(&format!("{:?}", w.reports().participants_to_report()));
             text
         })
     }

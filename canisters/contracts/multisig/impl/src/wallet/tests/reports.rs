@@ -12,13 +12,13 @@ fn send(fx: &Fixture) -> Option<Duration> {
 #[test]
 fn creation_signers_are_reported_in_one_batch_once() {
     let fx = Fixture::two_of_three();
-    assert!(fx.wallet(|w| w.has_reports_pending()));
+    assert!(fx.wallet(|w| w.reports().has_pending()));
     assert_eq!(send(&fx), None);
     let mut reported = fx.rt.reported_participants.borrow().clone();
     reported[0].sort();
     assert_eq!(reported, vec![vec![alice(), bob(), carol()]]);
     assert!(fx.rt.reported_statuses.borrow().is_empty(), "nothing changed since the deployment notice");
-    assert!(!fx.wallet(|w| w.has_reports_pending()));
+    assert!(!fx.wallet(|w| w.reports().has_pending()));
     assert_eq!(send(&fx), None);
     assert_eq!(fx.rt.reported_participants.borrow().len(), 1);
 }
@@ -32,14 +32,14 @@ fn a_refusing_factory_is_retried_with_backoff_and_the_queue_survives_an_upgrade(
         delays.push(delay.as_secs());
     }
     assert_eq!(delays, vec![2, 4, 8, 16, 32, 64, 128, 256, 512, 600, 600]);
-    assert_eq!(fx.wallet(|w| w.report_state()).attempts, MAX_REPORT_ATTEMPTS);
+    assert_eq!(fx.wallet(|w| w.reports().state()).attempts, MAX_REPORT_ATTEMPTS);
     assert!(fx.wallet(|w| w.status()).unwrap().contains("factory reports pending: 3 participants"));
     fx.upgrade();
-    fx.wallet(|w| w.reset_report_attempts());
-    assert_eq!(fx.wallet(|w| w.participants_to_report()).len(), 3, "still queued after the upgrade");
+    fx.wallet(|w| w.reports_mut().reset_attempts());
+    assert_eq!(fx.wallet(|w| w.reports().participants_to_report()).len(), 3, "still queued after the upgrade");
     assert_eq!(send(&fx), None);
     assert_eq!(fx.rt.reported_participants.borrow().len(), 1);
-    assert!(!fx.wallet(|w| w.has_reports_pending()));
+    assert!(!fx.wallet(|w| w.reports().has_pending()));
 }
 
 #[test]
