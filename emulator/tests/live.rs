@@ -1,1 +1,7 @@
-//! The live mode (`PocketIc::make_live`) against real clients: ic-agent and raw HTTP.
+//! The live mode (`PocketIc::make_live`, feature `live`) against real clients nobody here wrote: ic-agent 0.49
+//! (`agent`), raw HTTP with bad input (`bad_input`), and a benchmark (`bench`, ignored).
+
+#[path = "live/agent.rs"]
+mod agent;
+#[path = "live/support.rs"]
+mod support;
