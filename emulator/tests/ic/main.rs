@@ -8,12 +8,14 @@
 //! 4. `management`: the management canister from tests and from canisters, controllers, chunks, snapshots;
 //! 5. `limits`: instruction limits, payload limits, cycles and freezing;
 //! 6. `bad_input`: every malformed input is a reject that says what is wrong, never a panic;
-//! 7. `fidelity`: behaviours found different from the replica by third-party PocketIC tests (issue 12).
+//! 7. `fidelity`: behaviours found different from the replica by third-party PocketIC tests (issue 12);
+//! 8. `certification`: certificates of the state tree and queries' data certificates (issue 12).
 
 mod support;
 
 mod api;
 mod bad_input;
+mod certification;
 mod execution;
 mod fidelity;
 mod lifecycle;
