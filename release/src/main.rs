@@ -39,6 +39,9 @@ enum Command {
     Adopt(commands::adopt::AdoptArgs),
     /// Start, follow, pause, resume or abort a factory's rollout of a registry version to its contracts.
     Rollout(commands::rollout::RolloutArgs),
+    /// Deploy the whole fleet on the emulator, live over the IC's HTTP interface, with a fresh identity as its
+    /// operator; print the URL, the canister ids and the identity, and serve until Ctrl-C.
+    Serve(commands::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Command::Fixture(args) => commands::cut::run_fixture(args),
         Command::Adopt(args) => commands::adopt::run(args),
         Command::Rollout(args) => commands::rollout::run(args),
+        Command::Serve(args) => commands::serve::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

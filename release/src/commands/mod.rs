@@ -7,6 +7,7 @@ pub mod cut;
 pub mod publish;
 pub mod rehearse;
 pub mod rollout;
+pub mod serve;
 
 use release::workspace::FleetWorkspace;
 use std::path::PathBuf;
