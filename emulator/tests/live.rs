@@ -3,5 +3,7 @@
 
 #[path = "live/agent.rs"]
 mod agent;
+#[path = "live/bad_input.rs"]
+mod bad_input;
 #[path = "live/support.rs"]
 mod support;
