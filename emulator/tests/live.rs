@@ -5,5 +5,7 @@
 mod agent;
 #[path = "live/bad_input.rs"]
 mod bad_input;
+#[path = "live/progress.rs"]
+mod progress;
 #[path = "live/support.rs"]
 mod support;
