@@ -4,6 +4,8 @@
 use candid::{CandidType, Principal};
 use serde::{Deserialize, Serialize};
 
+pub use crate::fleet_summary::{FleetSummary, FleetSummaryPage, PolicyCount, VersionCount};
+
 /// Init and upgrade argument of every factory, candid `opt FactoryInitArgs`. On upgrade, the listed principals are
 /// added to what the factory already knows (nothing is removed), and `config` replaces the config when given.
 #[derive(CandidType, Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq)]

@@ -494,6 +494,12 @@ macro_rules! factory_canister {
             fn get_stats() -> ::factory_engine::api::FactoryStats {
                 c::get_stats()
             }
+            #[ic_cdk::query(name = "getFleetSummary")]
+            fn get_fleet_summary(
+                cursor: Option<::candid::Principal>,
+            ) -> Result<::factory_engine::api::FleetSummaryPage, ::fleet_api::FleetError> {
+                ::factory_engine::fleet_summary::get_fleet_summary(cursor)
+            }
             #[ic_cdk::query(name = "getSetupStatus")]
             fn get_setup_status() -> ::fleet_api::SetupStatus {
                 c::get_setup_status()

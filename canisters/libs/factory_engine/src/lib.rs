@@ -20,6 +20,7 @@ pub mod cycles_floor;
 pub mod deploy;
 pub mod events;
 pub mod factory;
+pub mod fleet_summary;
 pub mod inflight;
 pub mod memory;
 pub mod reconcile;
