@@ -5,6 +5,8 @@
 mod agent;
 #[path = "live/bad_input.rs"]
 mod bad_input;
+#[path = "live/bench.rs"]
+mod bench;
 #[path = "live/progress.rs"]
 mod progress;
 #[path = "live/support.rs"]
