@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use candid::Principal;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -30,6 +30,8 @@ use super::Shared;
 /// The largest request body accepted (the replica's `max_request_size_bytes`); the ingress message inside is
 /// limited to 2 MiB separately.
 pub const MAX_REQUEST_BODY_BYTES: usize = 5 * 1024 * 1024;
+/// How much of a too-large body is read before the connection is closed on the client.
+pub const MAX_DISCARDED_BODY_BYTES: usize = 64 * 1024 * 1024;
 /// How long a synchronous call (`/api/v3|v4/.../call`) waits for its outcome before answering 202.
 pub const SYNC_CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -54,9 +56,15 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, mut shutdown: wat
     }
 }
 
+/// The reply, with the permissive CORS headers the replica sends (so a dapp in a browser can talk to it).
 fn respond(result: Result<Reply, HttpError>) -> Response<Full<Bytes>> {
+    use hyper::header::{self, HeaderValue};
     let reply = result.unwrap_or_else(Reply::from);
     let mut response = Response::new(Full::new(Bytes::from(reply.body)));
+    let headers = response.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("*"));
     *response.status_mut() =
         hyper::StatusCode::from_u16(reply.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     response
@@ -124,6 +132,10 @@ fn principal(text: &str) -> Result<Principal, HttpError> {
 }
 
 async fn route(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Reply, HttpError> {
+    if request.method() == Method::OPTIONS {
+        // A browser's CORS preflight: the headers are added to every reply.
+        return Ok(Reply { status: 204, content_type: super::reply::TEXT_PLAIN, body: Vec::new() });
+    }
     let endpoint = Endpoint::parse(request.method(), request.uri().path())?;
     if endpoint == Endpoint::Status {
         return Ok(status(&shared));
@@ -139,24 +151,28 @@ async fn route(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Reply,
     }
 }
 
-/// The body, at most `MAX_REQUEST_BODY_BYTES` (413 beyond).
+/// The body, at most `MAX_REQUEST_BODY_BYTES` (413 beyond). A larger body is still read (and dropped) up to
+/// `MAX_DISCARDED_BODY_BYTES`, so that the client, still sending, receives the 413 instead of a broken pipe.
 async fn read_body(request: Request<Incoming>) -> Result<Vec<u8>, HttpError> {
-    let too_large = || {
-        HttpError::too_large(format!("The request body is larger than the max allowed {MAX_REQUEST_BODY_BYTES} bytes."))
-    };
-    let declared = request
-        .headers()
-        .get(hyper::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_REQUEST_BODY_BYTES as u64) {
-        return Err(too_large());
+    let mut body = request.into_body();
+    let mut bytes = Vec::new();
+    let mut received = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| HttpError::bad_request(format!("Could not read the request body: {e}")))?;
+        let Ok(data) = frame.into_data() else { continue };
+        received = received.saturating_add(data.len());
+        if received <= MAX_REQUEST_BODY_BYTES {
+            bytes.extend_from_slice(&data);
+        } else if received > MAX_DISCARDED_BODY_BYTES {
+            break;
+        }
     }
-    match Limited::new(request.into_body(), MAX_REQUEST_BODY_BYTES).collect().await {
-        Ok(collected) => Ok(collected.to_bytes().to_vec()),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Err(error) => Err(HttpError::bad_request(format!("Could not read the request body: {error}"))),
+    if received > MAX_REQUEST_BODY_BYTES {
+        return Err(HttpError::too_large(format!(
+            "The request body is larger than the max allowed {MAX_REQUEST_BODY_BYTES} bytes."
+        )));
     }
+    Ok(bytes)
 }
 
 enum Step {

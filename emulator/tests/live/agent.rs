@@ -204,3 +204,65 @@ fn a_wrong_root_key_or_a_tampered_certificate_is_refused() {
     let query = live.block_on(agent.query(&live.probe, "counters").with_arg(Encode!().unwrap()).call());
     assert!(matches!(query, Err(AgentError::CertificateVerificationFailed())), "{query:?}");
 }
+
+#[test]
+fn management_canister_calls_go_to_their_effective_canister_id() {
+    use emulator::management_types::{CanisterIdRecord, CanisterStatusResult, ProvisionalCreateCanisterWithCyclesArgs};
+    let owner = ed25519(1);
+    let controller = owner.sender().unwrap();
+    let live = LiveIc::start(controller);
+    let agent = live.agent(ed25519(1));
+    let management = Principal::management_canister();
+    // Any effective canister id will do for provisional_create_canister_with_cycles (dfx's local `canister create`).
+    let create = ProvisionalCreateCanisterWithCyclesArgs {
+        amount: Some(candid::Nat::from(5_000_000_000_000u64)),
+        settings: None,
+        specified_id: None,
+        sender_canister_version: None,
+    };
+    let reply = live
+        .block_on(
+            agent
+                .update(&management, "provisional_create_canister_with_cycles")
+                .with_effective_canister_id(live.probe)
+                .with_arg(Encode!(&create).unwrap())
+                .call_and_wait(),
+        )
+        .expect("create");
+    let created = Decode!(&reply, CanisterIdRecord).unwrap().canister_id;
+    assert!(live.pic.canister_exists(created));
+    assert_eq!(live.pic.get_controllers(created), vec![controller], "the caller controls what it created");
+    // canister_status goes to the canister it names.
+    let reply = live
+        .block_on(
+            agent
+                .update(&management, "canister_status")
+                .with_effective_canister_id(live.probe)
+                .with_arg(Encode!(&CanisterIdRecord { canister_id: live.probe }).unwrap())
+                .call_and_wait(),
+        )
+        .expect("canister_status");
+    let status = Decode!(&reply, CanisterStatusResult).unwrap();
+    assert_eq!(status.module_hash, live.pic.canister_status(live.probe, Some(controller)).unwrap().module_hash);
+    let elsewhere = live.block_on(
+        agent
+            .update(&management, "canister_status")
+            .with_effective_canister_id(created)
+            .with_arg(Encode!(&CanisterIdRecord { canister_id: live.probe }).unwrap())
+            .call_and_wait(),
+    );
+    let error = format!("{:?}", elsewhere.unwrap_err());
+    assert!(error.contains("400") && error.contains("does not match effective canister id"), "{error}");
+}
+
+#[test]
+fn a_browser_preflight_is_answered_with_permissive_cors() {
+    let live = LiveIc::start(ed25519(1).sender().unwrap());
+    let url = live.url.join(&live.call_path("v3", live.probe)).unwrap();
+    let (status, origin) = live.block_on(async {
+        let response = reqwest::Client::new().request(reqwest::Method::OPTIONS, url).send().await.unwrap();
+        let origin = response.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap().to_string());
+        (response.status().as_u16(), origin)
+    });
+    assert_eq!((status, origin.as_deref()), (204, Some("*")));
+}
