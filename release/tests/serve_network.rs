@@ -238,15 +238,20 @@ fn publish_and_a_watched_rollout_run_over_the_network_against_release_serve_and_
     eprintln!("start to serving: {:.1}s", served.seconds_to_serving);
 }
 
-/// `node` and `npm` on PATH, or why not.
+/// `node` (18 or newer: @dfinity/agent needs its global `fetch`) and `npm` on PATH, or why not.
 fn node_tools() -> Result<(), String> {
+    let mut versions = vec![];
     for tool in ["node", "npm"] {
         match Command::new(tool).arg("--version").output() {
-            Ok(output) if output.status.success() => {}
+            Ok(output) if output.status.success() => versions.push(stdout(&output).trim().to_string()),
             _ => return Err(format!("`{tool}` is not installed")),
         }
     }
-    Ok(())
+    let major = versions[0].trim_start_matches('v').split('.').next().and_then(|m| m.parse::<u32>().ok());
+    match major {
+        Some(major) if major >= 18 => Ok(()),
+        _ => Err(format!("node {} is older than 18 (what @dfinity/agent 3 needs)", versions[0])),
+    }
 }
 
 /// The token's `.did` as the JavaScript IDL factory @dfinity/agent's `Actor.createActor` takes (candid's own

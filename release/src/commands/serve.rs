@@ -86,7 +86,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     );
     println!("  dfx identity import serve {pem} --storage-mode plaintext");
     println!(
-        "  dfx --identity serve canister --network {url} call {} icrc1_balance_of '(record {{ owner = principal \"{}\" }})'",
+        "  dfx --identity serve canister --network {url} call {} icrc1_balance_of '(record {{ owner = principal \"{}\"; subaccount = null }})'",
         ids["ledger"], identity.principal
     );
     println!("\nCtrl-C stops it.");
