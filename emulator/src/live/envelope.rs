@@ -188,3 +188,117 @@ pub fn verify_signature(public_key_der: &[u8], message: &[u8], signature: &[u8])
          BLS keys are not emulated)"
         .to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ic_agent::identity::{BasicIdentity, Delegation, Prime256v1Identity, Secp256k1Identity, SignedDelegation};
+    use ic_agent::Identity;
+    use std::borrow::Cow;
+
+    const NOW: u64 = 1_800_000_000_000_000_000;
+
+    fn content(sender: Principal, expiry: u64) -> EnvelopeContent {
+        EnvelopeContent::Call {
+            nonce: None,
+            ingress_expiry: expiry,
+            sender,
+            canister_id: Principal::from_slice(&[1, 1]),
+            method_name: "m".into(),
+            arg: vec![],
+            sender_info: None,
+        }
+    }
+
+    fn envelope(identity: &dyn Identity, expiry: u64) -> Envelope<'static> {
+        let content = content(identity.sender().unwrap(), expiry);
+        let signature = identity.sign(&content).unwrap();
+        Envelope {
+            content: Cow::Owned(content),
+            sender_pubkey: signature.public_key,
+            sender_sig: signature.signature,
+            sender_delegation: signature.delegations,
+        }
+    }
+
+    fn identities() -> Vec<Box<dyn Identity>> {
+        vec![
+            Box::new(BasicIdentity::from_raw_key(&[3; 32])),
+            Box::new(Secp256k1Identity::from_private_key(k256::SecretKey::from_slice(&[4; 32]).unwrap())),
+            Box::new(Prime256v1Identity::from_private_key(p256::SecretKey::from_slice(&[5; 32]).unwrap())),
+        ]
+    }
+
+    #[test]
+    fn ed25519_secp256k1_and_p256_signatures_authenticate_their_sender() {
+        for identity in identities() {
+            let request = authenticate(envelope(identity.as_ref(), NOW + 60_000_000_000), NOW).expect("valid");
+            assert_eq!(request.sender, identity.sender().unwrap());
+            let mut tampered = envelope(identity.as_ref(), NOW + 60_000_000_000);
+            if let Some(sig) = tampered.sender_sig.as_mut() {
+                sig[5] ^= 0x40;
+            }
+            let error = authenticate(tampered, NOW).unwrap_err();
+            assert_eq!(error.status, 400);
+            assert!(error.message.contains("invalid sender_sig"), "{}", error.message);
+        }
+    }
+
+    #[test]
+    fn the_expiry_window_is_now_to_five_minutes_and_the_drift_ahead() {
+        assert!(check_expiry(NOW, NOW).is_ok());
+        assert!(check_expiry(NOW - 1, NOW).unwrap_err().contains("in the past"));
+        let latest = NOW + MAX_INGRESS_TTL_NANOS + PERMITTED_DRIFT_NANOS;
+        assert!(check_expiry(latest, NOW).is_ok());
+        assert!(check_expiry(latest + 1, NOW).unwrap_err().contains("too far in the future"));
+        let identity = BasicIdentity::from_raw_key(&[3; 32]);
+        let error = authenticate(envelope(&identity, NOW - 1), NOW).unwrap_err();
+        assert!(error.message.contains("Invalid request expiry"), "{}", error.message);
+    }
+
+    #[test]
+    fn delegations_are_checked_link_by_link() {
+        let root = BasicIdentity::from_raw_key(&[7; 32]);
+        let session = Secp256k1Identity::from_private_key(k256::SecretKey::from_slice(&[8; 32]).unwrap());
+        let delegate = |pubkey: Vec<u8>, expiration: u64, targets: Option<Vec<Principal>>| {
+            let delegation = Delegation { pubkey, expiration, targets, permissions: None };
+            let signature = root.sign_delegation(&delegation).unwrap().signature.unwrap();
+            SignedDelegation { delegation, signature }
+        };
+        let with_chain = |chain: Vec<SignedDelegation>| {
+            let content = content(root.sender().unwrap(), NOW + 60_000_000_000);
+            let signature = session.sign(&content).unwrap();
+            Envelope {
+                content: Cow::Owned(content),
+                sender_pubkey: root.public_key(),
+                sender_sig: signature.signature,
+                sender_delegation: Some(chain),
+            }
+        };
+        let session_key = session.public_key().unwrap();
+        let ok = authenticate(with_chain(vec![delegate(session_key.clone(), NOW + 1, None)]), NOW).unwrap();
+        assert_eq!(ok.sender, root.sender().unwrap());
+        assert!(ok.check_target(Principal::from_slice(&[1, 1])).is_ok());
+
+        let expired = authenticate(with_chain(vec![delegate(session_key.clone(), NOW - 1, None)]), NOW).unwrap_err();
+        assert!(expired.message.contains("expired"), "{}", expired.message);
+        let elsewhere = Principal::from_slice(&[9, 1]);
+        let targeted =
+            authenticate(with_chain(vec![delegate(session_key.clone(), NOW + 1, Some(vec![elsewhere]))]), NOW).unwrap();
+        assert!(targeted.check_target(elsewhere).is_ok());
+        assert!(targeted.check_target(Principal::from_slice(&[1, 1])).is_err());
+        let to_itself = authenticate(with_chain(vec![delegate(root.public_key().unwrap(), NOW + 1, None)]), NOW);
+        assert!(to_itself.unwrap_err().message.contains("already appears in the chain"));
+        // The request signed by the root key itself, while the chain says the session key signs: refused.
+        let mut wrong_signer = with_chain(vec![delegate(session_key, NOW + 1, None)]);
+        wrong_signer.sender_sig = root.sign(&wrong_signer.content).unwrap().signature;
+        assert!(authenticate(wrong_signer, NOW).unwrap_err().message.contains("invalid sender_sig"));
+    }
+
+    #[test]
+    fn malformed_envelopes_and_unsupported_keys_are_refused() {
+        assert_eq!(decode(b"\x00\x01", "call").unwrap_err().status, 400);
+        let error = verify_signature(b"not a key", b"message", &[0; 64]).unwrap_err();
+        assert!(error.contains("neither an Ed25519 nor an ECDSA"), "{error}");
+    }
+}

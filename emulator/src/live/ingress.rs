@@ -153,3 +153,33 @@ pub fn request_type(content: &EnvelopeContent) -> &'static str {
         EnvelopeContent::ReadState { .. } => "read_state",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(message: u64, expiry: u64) -> TrackedCall {
+        TrackedCall {
+            message: MessageId(message),
+            sender: Principal::anonymous(),
+            effective_canister_id: Principal::anonymous(),
+            expiry,
+        }
+    }
+
+    #[test]
+    fn request_ids_are_forgotten_only_after_their_expiry_and_a_retention() {
+        let mut tracker = IngressTracker::default();
+        let (a, b) = (RequestId::new(&[1; 32]), RequestId::new(&[2; 32]));
+        tracker.insert(&a, call(1, 1_000), 0);
+        assert_eq!(tracker.get(&a).map(|c| c.message), Some(MessageId(1)));
+        // Still remembered at its expiry plus the retention: a replay would be deduplicated.
+        tracker.insert(&b, call(2, 2_000 + RETENTION_AFTER_EXPIRY_NANOS), 1_000 + RETENTION_AFTER_EXPIRY_NANOS);
+        assert!(tracker.get(&a).is_some());
+        // Past it (a replay is refused as expired by then), it is pruned.
+        let c = RequestId::new(&[3; 32]);
+        tracker.insert(&c, call(3, u64::MAX), 1_001 + RETENTION_AFTER_EXPIRY_NANOS);
+        assert!(tracker.get(&a).is_none());
+        assert_eq!(tracker.len(), 2);
+    }
+}
