@@ -230,11 +230,16 @@ fn publish_and_a_watched_rollout_run_over_the_network_against_release_serve_and_
     let (version,): (String,) = CanisterClient::new(&transport, contract).query("version", ()).unwrap();
     assert_eq!(version, "1.1.0", "the contract runs the rolled-out release");
     let strangers = agent(&served, &stranger);
-    let refused = RolloutClient::new(&strangers, served.canister("token_factory")).pause(0);
+    let refused = RolloutClient::new(&strangers, served.canister("token_factory")).pause(id.parse().unwrap());
     assert!(
         matches!(&refused, Err(fleet_client::ClientError::Fleet { error, .. }) if matches!(**error, FleetError::Unauthorized(_))),
         "{refused:?}"
     );
+    let stranger_pem = stranger.to_str().unwrap();
+    let refused = served.release(&["rollout", "abort", &id, "--factory", &factory, "--identity", stranger_pem]);
+    assert!(!refused.status.success(), "a stranger aborted the rollout");
+    let lines = stderr_lines(&refused);
+    assert!(lines.len() == 1 && lines[0].starts_with("error:") && lines[0].contains("unauthorized"), "{lines:?}");
     eprintln!("start to serving: {:.1}s", served.seconds_to_serving);
 }
 
