@@ -266,3 +266,24 @@ fn a_browser_preflight_is_answered_with_permissive_cors() {
     });
     assert_eq!((status, origin.as_deref()), (204, Some("*")));
 }
+
+#[test]
+fn subnet_read_state_gives_the_subnet_keys_and_ranges() {
+    let live = LiveIc::start(ed25519(1).sender().unwrap());
+    let agent = live.agent(ed25519(2));
+    let subnet_id = live.pic.get_subnet(live.probe).expect("the probe's subnet");
+    assert_eq!(subnet_id, Principal::self_authenticating(agent.read_root_key()), "a delegation-free root subnet");
+    let subnet = live.block_on(agent.fetch_subnet_by_id(&subnet_id)).expect("subnet read_state");
+    assert_eq!(subnet.id(), subnet_id);
+    let node = live.pic.subnet_keys().node_id();
+    assert_eq!(subnet.get_node_key(&node), Some(&live.pic.subnet_keys().node_public_key_der()[..]));
+    let ranges = live.block_on(agent.read_state_subnet_canister_ranges(subnet_id)).expect("canister ranges");
+    assert!(ranges.iter().any(|(low, high)| *low <= live.probe && live.probe <= *high), "{ranges:?}");
+    // The subnet as seen from a canister (what query-signature checks use) is the same one.
+    let by_canister = live.block_on(agent.fetch_subnet_by_canister(&live.probe)).expect("subnet by canister");
+    assert_eq!(by_canister.id(), subnet_id);
+    // Another subnet id is not this IC's.
+    let other = Principal::self_authenticating(b"another subnet");
+    let refused = live.block_on(agent.fetch_subnet_by_id(&other)).unwrap_err();
+    assert!(format!("{refused:?}").contains("404"), "{refused:?}");
+}
