@@ -12,6 +12,7 @@ pub mod publish;
 pub mod registry;
 pub mod report;
 pub mod rollout;
+pub mod status;
 pub mod serve;
 pub mod wasm_build;
 pub mod workspace;

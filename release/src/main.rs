@@ -42,6 +42,9 @@ enum Command {
     /// Deploy the whole fleet on the emulator, live over the IC's HTTP interface, with a fresh identity as its
     /// operator; print the URL, the canister ids and the identity, and serve until Ctrl-C.
     Serve(commands::serve::ServeArgs),
+    /// Per factory: the registry (versions, status, deployments) and the fleet (contracts per installed version and per
+    /// upgrade policy, detached).
+    Status(commands::status::StatusArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
         Command::Adopt(args) => commands::adopt::run(args),
         Command::Rollout(args) => commands::rollout::run(args),
         Command::Serve(args) => commands::serve::run(args),
+        Command::Status(args) => commands::status::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

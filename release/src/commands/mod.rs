@@ -8,6 +8,7 @@ pub mod publish;
 pub mod rehearse;
 pub mod rollout;
 pub mod serve;
+pub mod status;
 
 use release::workspace::FleetWorkspace;
 use std::path::PathBuf;

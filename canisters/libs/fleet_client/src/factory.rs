@@ -4,7 +4,9 @@ use crate::canister::CanisterClient;
 use crate::error::ClientError;
 use crate::transport::Transport;
 use candid::Principal;
-use factory_engine::api::{BeginUploadArgs, RegistrySummary, UploadChunkArgs, UploadProgress, VersionInfo};
+use factory_engine::api::{
+    BeginUploadArgs, FleetSummary, FleetSummaryPage, RegistrySummary, UploadChunkArgs, UploadProgress, VersionInfo,
+};
 use fleet_api::{Page, PageRequest};
 
 /// Candid method names of the registry endpoints (the factory `.did`s name them the same).
@@ -16,6 +18,7 @@ pub mod methods {
     pub const GET_VERSION: &str = "getVersion";
     pub const LIST_VERSIONS: &str = "listVersions";
     pub const GET_REGISTRY_SUMMARY: &str = "getRegistrySummary";
+    pub const GET_FLEET_SUMMARY: &str = "getFleetSummary";
 }
 
 /// A factory canister's registry, over any transport.
@@ -76,5 +79,32 @@ impl<'t> FactoryClient<'t> {
     pub fn registry_summary(&self) -> Result<RegistrySummary, ClientError> {
         let (reply,): (RegistrySummary,) = self.canister.query(methods::GET_REGISTRY_SUMMARY, ())?;
         Ok(reply)
+    }
+
+    /// One page of the fleet summary, from just after `cursor` (admins and release principals).
+    pub fn fleet_summary_page(&self, cursor: Option<Principal>) -> Result<FleetSummaryPage, ClientError> {
+        self.canister.query_result(methods::GET_FLEET_SUMMARY, (cursor,))
+    }
+
+    /// The whole fleet's summary: every page of `getFleetSummary`, added up, following `next_cursor` to the last
+    /// (a page whose cursor does not move forward ends the walk with an error rather than looping).
+    pub fn fleet_summary(&self) -> Result<FleetSummary, ClientError> {
+        let mut total = FleetSummary::default();
+        let mut cursor = None;
+        loop {
+            let page = self.fleet_summary_page(cursor)?;
+            total.add(&page);
+            match page.next_cursor {
+                None => return Ok(total),
+                Some(next) if cursor.is_some_and(|at| next <= at) => {
+                    return Err(ClientError::Candid {
+                        canister: self.id(),
+                        method: methods::GET_FLEET_SUMMARY,
+                        message: format!("the page after {cursor:?} did not move forward (next cursor {next})"),
+                    });
+                }
+                Some(next) => cursor = Some(next),
+            }
+        }
     }
 }
