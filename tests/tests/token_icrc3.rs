@@ -357,8 +357,9 @@ fn a_released_1_0_0_ledger_upgrades_to_icrc3_migrating_its_block_log_in_bounded_
     assert_eq!(field(blocks.last().unwrap(), "phash"), Some(&ICRC3Value::Blob(tip.to_vec().into())));
     check_chain(&blocks, &ledger.transactions());
 
-    // The emulator does not certify: a query carries no certificate, so there is none to return.
-    assert!(ledger.query0::<Option<ICRC3DataCertificate>>("icrc3_get_tip_certificate").is_none());
+    // A query carries the emulator's data certificate, so the tip certificate is there (checked against the root
+    // key and the blocks in token_tip_certificate.rs).
+    assert!(ledger.query0::<Option<ICRC3DataCertificate>>("icrc3_get_tip_certificate").is_some());
     let types: Vec<SupportedBlockType> = ledger.query0("icrc3_supported_block_types");
     assert_eq!(types.len(), 5);
     let standards: Vec<StandardRecord> = ledger.query0("icrc10_supported_standards");
