@@ -340,3 +340,22 @@ fn grant_operator_makes_the_identity_controller_of_everything_admin_release_prin
     }
     assert_eq!(fleet.balance(who).unwrap(), release::serve::IDENTITY_FUNDS as u128);
 }
+
+#[test]
+fn a_port_already_taken_is_refused_with_one_line_and_leaves_no_identity_or_ids_file() {
+    let _ = fleet_tests::fleet::FleetWasm::load();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let (ids, pem) = (dir.path().join("fleet-ids.json"), dir.path().join("serve-identity.pem"));
+    let mut command = Command::new(RELEASE);
+    command.args(["serve", "--no-build", "--port", &port, "--ids-file"]).arg(&ids).arg("--identity-out").arg(&pem);
+    if let Ok(wasm_dir) = std::env::var("FLEET_WASM_DIR") {
+        command.arg("--wasm-dir").arg(wasm_dir);
+    }
+    let output = command.current_dir(repository()).stdin(Stdio::null()).output().unwrap();
+    assert!(!output.status.success());
+    let lines = stderr_lines(&output);
+    assert!(lines.len() == 1 && lines[0].contains(&format!("127.0.0.1:{port}")), "{lines:?}");
+    assert!(!ids.exists() && !pem.exists(), "nothing written for a network that never served");
+}

@@ -57,12 +57,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     say(&format!("loaded the fleet's modules from {}", dir.display()));
 
     let identity = ServeIdentity::generate();
-    identity.write(&args.identity_out)?;
-    say(&format!("identity {} written to {}", identity.principal, args.identity_out.display()));
+    say(&format!("identity {} generated", identity.principal));
 
     let mut fleet = Fleet::deploy(ic::new_instance(), &wasm, &["alice", "bob", "carol"], say)?;
     grant_operator(&fleet, identity.principal, |line| say(&format!("identity: {line}")))?;
     let url = fleet.ic.try_make_live(args.port).map_err(|e| anyhow::anyhow!("cannot serve: {e}"))?.to_string();
+    // Written only once serving, so a port that cannot be bound leaves no file behind.
+    identity.write(&args.identity_out)?;
     let ids = canister_ids(&fleet);
     let served = ServedFleet {
         url: url.clone(),
