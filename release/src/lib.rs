@@ -6,6 +6,7 @@ pub mod artifacts;
 pub mod candid_file;
 pub mod cut;
 pub mod fixtures;
+pub mod html_report;
 pub mod error;
 pub mod postprocess;
 pub mod publish;

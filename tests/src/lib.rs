@@ -9,5 +9,6 @@ pub mod fleet;
 pub mod ic;
 pub mod rehearsal;
 pub mod rehearsal_rollout;
+pub mod rehearsal_tables;
 pub mod released;
 pub mod wasm;

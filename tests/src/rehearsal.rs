@@ -24,6 +24,8 @@ pub struct StepReport {
 
 pub struct Rehearsal {
     pub steps: Vec<StepReport>,
+    /// The closing tables (`rehearsal_tables`): contracts per version and policy, rollouts, failures, books.
+    pub tables: Vec<crate::rehearsal_tables::Table>,
 }
 
 /// Runs the rehearsal on `ic`, calling `on_step` after each step (the CLI prints progress from it).
@@ -149,7 +151,10 @@ pub fn run(ic: crate::ic::PocketIc, wasm: &FleetWasm, mut on_step: impl FnMut(&S
         "books",
         format!("balances add up to the supply ({supply}); {} burned as ledger fees", supply_at_start - supply),
     );
-    Ok(Rehearsal { steps })
+    let named =
+        [("alice", alice), ("bob", bob), ("carol", carol), ("backend", fleet.backend), ("operator", fleet.operator)];
+    let tables = crate::rehearsal_tables::final_tables(&fleet, &named, supply_at_start)?;
+    Ok(Rehearsal { steps, tables })
 }
 
 /// The multisig, distribution, DAO and launchpad kinds: each published into its factory, then one paid deployment of

@@ -10,6 +10,9 @@ pub struct RehearseArgs {
     /// Use the modules already in `<target-dir>/canisters` instead of building them first.
     #[arg(long)]
     pub no_build: bool,
+    /// Also write the outcome (steps, closing tables, or what broke) as one self-contained HTML page.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<std::path::PathBuf>,
 }
 
 #[cfg(feature = "rehearse")]
@@ -40,17 +43,40 @@ pub fn run(args: RehearseArgs) -> anyhow::Result<()> {
     spinner.set_message("deploying the fleet");
     let started = Instant::now();
     let mut last = Instant::now();
+    let mut rows = Vec::new();
     let outcome = rehearsal::run(ic::new_instance(), &wasm, |step| {
-        let line = format!("  ok  {:<16} {:>6.1}s  {}", step.name, last.elapsed().as_secs_f64(), step.detail);
+        let seconds = last.elapsed().as_secs_f64();
+        let line = format!("  ok  {:<16} {:>6.1}s  {}", step.name, seconds, step.detail);
         // `suspend` prints whether or not stdout is a terminal (a hidden spinner drops `println`).
         spinner.suspend(|| println!("{line}"));
         spinner.set_message(format!("after {}", step.name));
+        rows.push(release::html_report::StepRow { name: step.name.into(), seconds, detail: step.detail.clone() });
         last = Instant::now();
     });
     spinner.finish_and_clear();
+    if let Some(path) = &args.report {
+        let page = release::html_report::RehearsalReport {
+            failure: outcome.as_ref().err().map(|e| format!("{e:#}")),
+            seconds: started.elapsed().as_secs_f64(),
+            steps: rows,
+            tables: outcome.as_ref().map(|r| r.tables.iter().map(report_table).collect()).unwrap_or_default(),
+            modules: dir.display().to_string(),
+        };
+        release::html_report::write(path, &page)?;
+        eprintln!("wrote the report to {}", path.display());
+    }
     let report = outcome.context("rehearsal failed")?;
     println!("rehearsal passed: {} steps in {:.1}s", report.steps.len(), started.elapsed().as_secs_f64());
     Ok(())
+}
+
+#[cfg(feature = "rehearse")]
+fn report_table(table: &fleet_tests::rehearsal_tables::Table) -> release::html_report::ReportTable {
+    release::html_report::ReportTable {
+        title: table.title.clone(),
+        columns: table.columns.clone(),
+        rows: table.rows.clone(),
+    }
 }
 
 #[cfg(not(feature = "rehearse"))]
