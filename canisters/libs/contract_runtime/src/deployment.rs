@@ -10,12 +10,13 @@
 use crate::factory_client;
 use crate::runtime;
 use crate::store::DeploymentNotice;
+use crate::timers::Backoff;
 use candid::Principal;
 use std::time::Duration;
 
 /// Attempts in total, the first one included.
 pub const MAX_ATTEMPTS: u32 = 8;
-const FIRST_RETRY_DELAY: Duration = Duration::from_secs(2);
+const RETRY: Backoff = Backoff::new(Duration::from_secs(2), MAX_RETRY_DELAY);
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(300);
 
 /// The delay before attempt `attempts_made + 1`, or `None` when no attempt is left.
@@ -24,8 +25,7 @@ pub fn retry_delay(attempts_made: u32) -> Option<Duration> {
     if attempts_made == 0 || attempts_made >= MAX_ATTEMPTS {
         return None;
     }
-    let factor = 1u32.checked_shl(attempts_made - 1).unwrap_or(u32::MAX);
-    Some(FIRST_RETRY_DELAY.saturating_mul(factor).min(MAX_RETRY_DELAY))
+    Some(RETRY.delay(attempts_made))
 }
 
 /// The notice state after attempt number `attempt` ended with `result`, and the delay of the next attempt if any.

@@ -25,7 +25,7 @@
 //! contract_runtime::contract_queries!(SPEC, kind_status);
 //! ```
 //! The building blocks the kinds share beside the lifecycle: [`reports`] (the participant and status reports to the
-//! factory, queued in stable memory and sent by a timer), [`testing`] (the kinds' native-test helpers).
+//! factory, queued in stable memory and sent by a timer), [`timers`] (one timer per job, the retry backoff), [`testing`] (the kinds' native-test helpers).
 //!
 //! No kind has a `pre_upgrade`: all state is in stable structures, so upgrades cost the same whatever the state size.
 
@@ -38,6 +38,7 @@ pub mod runtime;
 pub mod storable;
 pub mod store;
 pub mod testing;
+pub mod timers;
 
 pub use factory_client::{
     notify_participant_added, notify_participants_added, notify_status_changed, notify_visibility_changed,

@@ -9,6 +9,7 @@
 //! takes the provided methods (the callbacks of [`crate::factory_client`]), the tests' fake runtime records them.
 
 use crate::storable::Candid;
+use crate::timers::Backoff;
 use candid::{CandidType, Principal};
 use fleet_api::contract::callbacks::MAX_PARTICIPANTS_PER_CALL;
 use fleet_api::FleetError;
@@ -19,8 +20,7 @@ use std::time::Duration;
 /// Failed report rounds in a row after which the contract stops retrying until something new is queued or the
 /// contract is upgraded (2 s doubling to 10 min: about 50 minutes in all).
 pub const MAX_REPORT_ATTEMPTS: u32 = 12;
-const FIRST_RETRY_DELAY: Duration = Duration::from_secs(2);
-const MAX_RETRY_DELAY: Duration = Duration::from_secs(600);
+const RETRY: Backoff = Backoff::new(Duration::from_secs(2), Duration::from_secs(600));
 
 /// The stored state of the reports (a candid record: a later version may add `opt` fields).
 #[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
@@ -132,10 +132,7 @@ impl<M: Memory> FactoryReports<M> {
             r.last_error = Some(error);
             attempts = r.attempts;
         });
-        (attempts < MAX_REPORT_ATTEMPTS).then(|| {
-            let factor = 1u32.checked_shl(attempts - 1).unwrap_or(u32::MAX);
-            FIRST_RETRY_DELAY.saturating_mul(factor).min(MAX_RETRY_DELAY)
-        })
+        (attempts < MAX_REPORT_ATTEMPTS).then(|| RETRY.delay(attempts))
     }
 
     /// After an upgrade: retry from the first attempt again.

@@ -5,6 +5,7 @@
 use crate::dao::{to_u128, Dao, ExecutionStep, LedgerAnswer, SettleStep};
 use crate::runtime::Runtime;
 use candid::Principal;
+use contract_runtime::reports::{self, FactoryReports, ReportsCell};
 use dao_api::{ProposalResult, ProposeArgs, StakeArgs, StakeResult, VoteArgs};
 use fleet_api::FleetError;
 use ic_stable_structures::Memory;
@@ -92,24 +93,17 @@ pub async fn decide_and_execute(rt: &impl Runtime, cell: &impl DaoCell) -> bool 
     cell.with(|d| !d.executions_due(1).is_empty() || d.next_deadline().is_some_and(|at| at <= now))
 }
 
-/// One round of factory reports: the queued participants (one batch), then the status. The delay before the next
-/// round, or `None` when nothing is left (or the DAO gives up until something new is queued).
+/// One round of factory reports (`contract_runtime::reports::send_round`): the delay before the next round, or
+/// `None` when nothing is left (or the DAO gives up until something new is queued).
 pub async fn send_reports(rt: &impl Runtime, cell: &impl DaoCell) -> Option<Duration> {
-    let batch = cell.with(|d| d.participants_to_report());
-    if !batch.is_empty() {
-        if let Err(e) = rt.notify_participants_added(&batch).await {
-            return cell.with(|d| d.report_round_failed(format!("notifyParticipantsAdded: {e}")));
-        }
-        cell.with(|d| d.participants_reported(&batch));
+    reports::send_round(rt, &DaoReports(cell)).await
+}
+
+/// The DAO's reports, as the shared report round takes them.
+struct DaoReports<'a, C>(&'a C);
+
+impl<C: DaoCell> ReportsCell<C::M> for DaoReports<'_, C> {
+    fn with_reports<R>(&self, f: impl FnOnce(&mut FactoryReports<C::M>) -> R) -> R {
+        self.0.with(|d| f(d.reports_mut()))
     }
-    if let Some(status) = cell.with(|d| d.status_to_report()) {
-        if let Err(e) = rt.notify_status_changed(status.clone()).await {
-            return cell.with(|d| d.report_round_failed(format!("notifyStatusChanged: {e}")));
-        }
-        cell.with(|d| d.status_reported(&status));
-    }
-    cell.with(|d| {
-        d.report_round_succeeded();
-        d.has_reports_pending().then_some(Duration::ZERO)
-    })
 }

@@ -11,9 +11,8 @@ use icrc_ledger_types::icrc2::transfer_from::{TransferFromArgs, TransferFromErro
 use num_traits::ToPrimitive;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
+
+pub use contract_runtime::testing::block_on;
 
 pub const WINDOW_NANOS: u64 = 24 * 60 * 60 * 1_000_000_000;
 
@@ -205,7 +204,9 @@ impl Runtime for FakeRuntime {
         let now = self.now();
         self.ledger_call(ledger, |l| l.transfer_from(spender, &arg, now))
     }
+}
 
+impl contract_runtime::FactoryNotifier for FakeRuntime {
     async fn notify_participants_added(&self, users: &[Principal]) -> Result<(), FleetError> {
         self.factory_call()?;
         self.reported_participants.borrow_mut().push(users.to_vec());
@@ -216,15 +217,5 @@ impl Runtime for FakeRuntime {
         self.factory_call()?;
         self.reported_statuses.borrow_mut().push(status);
         Ok(())
-    }
-}
-
-/// Runs a future of the fake runtime to completion (its futures never wait).
-pub fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut context = Context::from_waker(Waker::noop());
-    match future.as_mut().poll(&mut context) {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("a fake runtime future waited"),
     }
 }

@@ -58,12 +58,7 @@ impl Runtime for IcRuntime {
     ) -> CallResult<Result<Nat, TransferFromError>> {
         ledger_call(Call::unbounded_wait(ledger, "icrc2_transfer_from").with_arg(arg), "icrc2_transfer_from").await
     }
-
-    async fn notify_participants_added(&self, users: &[Principal]) -> Result<(), FleetError> {
-        contract_runtime::notify_participants_added(users).await
-    }
-
-    async fn notify_status_changed(&self, status: String) -> Result<(), FleetError> {
-        contract_runtime::notify_status_changed(status).await
-    }
 }
+
+/// The factory callbacks of `contract_runtime` (bounded-wait).
+impl contract_runtime::FactoryNotifier for IcRuntime {}

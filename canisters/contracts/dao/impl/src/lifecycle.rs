@@ -35,6 +35,6 @@ fn post_upgrade(arg: Option<ContractUpgrade>) {
     if let Err(e) = runtime::upgrade(&SPEC, arg.as_ref(), MIGRATIONS, &mut ()) {
         ic_cdk::trap(format!("dao upgrade refused: {e}"));
     }
-    state::mutate(|dao| dao.reset_report_attempts());
+    state::mutate(|dao| dao.reports_mut().reset_attempts());
     timers::arm();
 }

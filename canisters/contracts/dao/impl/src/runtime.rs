@@ -2,6 +2,7 @@
 //! (`crate::ic_runtime`), the tests' fake one (`crate::fake_runtime`) is an in-memory ledger with scripted faults.
 
 use candid::{Nat, Principal};
+use contract_runtime::FactoryNotifier;
 use fleet_api::FleetError;
 use icrc_ledger_types::icrc1::transfer::{TransferArg, TransferError};
 use icrc_ledger_types::icrc2::transfer_from::{TransferFromArgs, TransferFromError};
@@ -26,8 +27,9 @@ impl CallFailure {
 
 pub type CallResult<T> = Result<T, CallFailure>;
 
+/// The factory callbacks are the contract runtime's [`FactoryNotifier`].
 #[allow(async_fn_in_trait)] // Futures run on the canister's single thread; no Send bound wanted.
-pub trait Runtime {
+pub trait Runtime: FactoryNotifier {
     fn now(&self) -> u64;
     /// The DAO's own principal: the owner of the treasury and staking accounts.
     fn self_id(&self) -> Principal;
@@ -41,9 +43,4 @@ pub trait Runtime {
         ledger: Principal,
         arg: TransferFromArgs,
     ) -> CallResult<Result<Nat, TransferFromError>>;
-
-    /// `notifyParticipantsAdded` to the factory, one batch (`Ok` without a factory).
-    async fn notify_participants_added(&self, users: &[Principal]) -> Result<(), FleetError>;
-    /// `notifyStatusChanged` to the factory (`Ok` without a factory).
-    async fn notify_status_changed(&self, status: String) -> Result<(), FleetError>;
 }

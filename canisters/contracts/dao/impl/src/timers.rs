@@ -6,6 +6,7 @@
 use crate::executor;
 use crate::ic_runtime::IcRuntime;
 use crate::state::{self, CanisterDao};
+use contract_runtime::timers;
 use std::cell::Cell;
 use std::time::Duration;
 
@@ -22,7 +23,7 @@ thread_local! {
 /// scheduled, sets a timer for the next deadline if none is set for it or earlier, and an execution round if
 /// adopted proposals wait.
 pub fn arm() {
-    if !REPORTS_ARMED.get() && state::read(|d| d.has_reports_pending() && d.report_state().attempts == 0) {
+    if state::read(|d| d.reports().round_due()) {
         schedule_reports(Duration::ZERO);
     }
     if let Some(at) = state::read(|d| d.next_deadline()) {
@@ -58,12 +59,6 @@ fn schedule_execution() {
 }
 
 fn schedule_reports(delay: Duration) {
-    REPORTS_ARMED.set(true);
-    ic_cdk_timers::set_timer(delay, async {
-        let next = executor::send_reports(&IcRuntime, &CanisterDao).await;
-        match next {
-            Some(delay) => schedule_reports(delay),
-            None => REPORTS_ARMED.set(false),
-        }
-    });
+    let round = executor::send_reports(&IcRuntime, &CanisterDao);
+    timers::set_once(&REPORTS_ARMED, delay, round, |next| next.into_iter().for_each(schedule_reports));
 }

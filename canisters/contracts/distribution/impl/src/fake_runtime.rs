@@ -171,7 +171,9 @@ impl Runtime for FakeRuntime {
             None => Ok(self.execute(&arg)),
         }
     }
+}
 
+impl contract_runtime::FactoryNotifier for FakeRuntime {
     async fn notify_participants_added(&self, users: &[Principal]) -> Result<(), FleetError> {
         assert!(users.len() <= fleet_api::contract::callbacks::MAX_PARTICIPANTS_PER_CALL);
         if self.factory_refusals.get() > 0 {

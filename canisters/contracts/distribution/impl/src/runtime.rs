@@ -3,12 +3,14 @@
 
 use crate::books::SendFailure;
 use candid::{Nat, Principal};
+use contract_runtime::FactoryNotifier;
 use fleet_api::FleetError;
 use icrc_ledger_types::icrc1::account::Account;
 use icrc_ledger_types::icrc1::transfer::{TransferArg, TransferError};
 
+/// The factory callbacks are the contract runtime's [`FactoryNotifier`].
 #[allow(async_fn_in_trait)] // Futures run on the canister's single thread; no Send bound wanted.
-pub trait Runtime {
+pub trait Runtime: FactoryNotifier {
     fn now(&self) -> u64;
     /// The contract's own principal: its default account holds the tokens.
     fn self_id(&self) -> Principal;
@@ -21,9 +23,6 @@ pub trait Runtime {
         ledger: Principal,
         arg: TransferArg,
     ) -> Result<Result<Nat, TransferError>, SendFailure>;
-    /// `notifyParticipantsAdded` to the factory (nothing, and `Ok`, without one).
-    async fn notify_participants_added(&self, users: &[Principal]) -> Result<(), FleetError>;
-    async fn notify_status_changed(&self, status: String) -> Result<(), FleetError>;
 }
 
 /// The real runtime: ic-cdk calls. Reads are bounded-wait; transfers are unbounded-wait, so a reject means the
@@ -80,13 +79,8 @@ mod ic {
                 Err(other) => Err(SendFailure { reason: other.to_string(), may_have_executed: false }),
             }
         }
-
-        async fn notify_participants_added(&self, users: &[Principal]) -> Result<(), FleetError> {
-            contract_runtime::notify_participants_added(users).await
-        }
-
-        async fn notify_status_changed(&self, status: String) -> Result<(), FleetError> {
-            contract_runtime::notify_status_changed(status).await
-        }
     }
+
+    /// The factory callbacks of `contract_runtime` (bounded-wait).
+    impl contract_runtime::FactoryNotifier for IcRuntime {}
 }

@@ -6,18 +6,19 @@ use crate::books::Status;
 use crate::flows;
 use crate::runtime::IcRuntime;
 use crate::state::{self, CanisterState};
+use contract_runtime::timers::{self, Backoff, RetryDelay};
 use std::cell::Cell;
 use std::time::Duration;
 
 /// The factory allows a burst of 60 callback calls, then one a minute: wait that long after a refusal.
 const REPORT_RETRY: Duration = Duration::from_secs(60);
-const FIRST_RESEND: Duration = Duration::from_secs(5);
-const MAX_RESEND: Duration = Duration::from_secs(300);
+/// Re-sends of transfers of unknown outcome: 5 s, doubling while some are left, at most 5 min.
+const RESEND: Backoff = Backoff::new(Duration::from_secs(5), Duration::from_secs(300));
 
 thread_local! {
     static REPORT_ARMED: Cell<bool> = const { Cell::new(false) };
     static RESEND_ARMED: Cell<bool> = const { Cell::new(false) };
-    static RESEND_DELAY: Cell<Duration> = const { Cell::new(FIRST_RESEND) };
+    static RESEND_DELAY: RetryDelay = const { RetryDelay::new(RESEND) };
     static ACTIVATION_ARMED: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -33,12 +34,8 @@ pub fn arm_all() {
 }
 
 fn arm_report(delay: Duration) {
-    if REPORT_ARMED.replace(true) {
-        return;
-    }
-    ic_cdk_timers::set_timer(delay, async {
-        let result = flows::report_participants(&CanisterState, &IcRuntime).await;
-        REPORT_ARMED.set(false);
+    let round = flows::report_participants(&CanisterState, &IcRuntime);
+    timers::set_once(&REPORT_ARMED, delay, round, |result| {
         if let Err(e) = result {
             ic_cdk::api::debug_print(format!("notifyParticipantsAdded failed, retrying in a minute: {e}"));
             arm_report(REPORT_RETRY);
@@ -47,18 +44,13 @@ fn arm_report(delay: Duration) {
 }
 
 fn arm_resend() {
-    if RESEND_ARMED.replace(true) {
-        return;
-    }
-    let delay = RESEND_DELAY.get();
-    ic_cdk_timers::set_timer(delay, async move {
-        let left = flows::resend_pending(&CanisterState, &IcRuntime).await;
-        RESEND_ARMED.set(false);
+    let round = flows::resend_pending(&CanisterState, &IcRuntime);
+    timers::set_once(&RESEND_ARMED, RESEND_DELAY.with(RetryDelay::current), round, |left| {
         if left {
-            RESEND_DELAY.set((delay * 2).min(MAX_RESEND));
+            RESEND_DELAY.with(RetryDelay::failed);
             arm_resend();
         } else {
-            RESEND_DELAY.set(FIRST_RESEND);
+            RESEND_DELAY.with(RetryDelay::reset);
         }
     });
 }

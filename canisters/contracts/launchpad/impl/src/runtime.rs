@@ -3,13 +3,15 @@
 
 use crate::books::{LedgerReply, SendFailure, SendOutcome};
 use candid::{Nat, Principal};
+use contract_runtime::FactoryNotifier;
 use fleet_api::FleetError;
 use icrc_ledger_types::icrc1::account::Account;
 use icrc_ledger_types::icrc1::transfer::TransferArg;
 use icrc_ledger_types::icrc2::transfer_from::TransferFromArgs;
 
+/// The factory callbacks are the contract runtime's [`FactoryNotifier`].
 #[allow(async_fn_in_trait)] // Futures run on the canister's single thread; no Send bound wanted.
-pub trait Runtime {
+pub trait Runtime: FactoryNotifier {
     fn now(&self) -> u64;
     /// The launchpad's own principal: its default accounts hold both tokens.
     fn self_id(&self) -> Principal;
@@ -19,9 +21,6 @@ pub trait Runtime {
     async fn icrc1_balance_of(&self, ledger: Principal, account: Account) -> Result<Nat, FleetError>;
     async fn icrc1_transfer(&self, ledger: Principal, arg: TransferArg) -> SendOutcome;
     async fn icrc2_transfer_from(&self, ledger: Principal, arg: TransferFromArgs) -> SendOutcome;
-    /// `notifyParticipantsAdded` to the factory (nothing, and `Ok`, without one).
-    async fn notify_participants_added(&self, users: &[Principal]) -> Result<(), FleetError>;
-    async fn notify_status_changed(&self, status: String) -> Result<(), FleetError>;
 }
 
 /// The real runtime: ic-cdk calls. Reads are bounded-wait; ledger moves are unbounded-wait, so a reject means the
@@ -89,13 +88,8 @@ mod ic {
         async fn icrc2_transfer_from(&self, ledger: Principal, arg: TransferFromArgs) -> SendOutcome {
             send::<TransferFromError>(ledger, "icrc2_transfer_from", arg).await
         }
-
-        async fn notify_participants_added(&self, users: &[Principal]) -> Result<(), FleetError> {
-            contract_runtime::notify_participants_added(users).await
-        }
-
-        async fn notify_status_changed(&self, status: String) -> Result<(), FleetError> {
-            contract_runtime::notify_status_changed(status).await
-        }
     }
+
+    /// The factory callbacks of `contract_runtime` (bounded-wait).
+    impl contract_runtime::FactoryNotifier for IcRuntime {}
 }

@@ -4,6 +4,7 @@
 use crate::executor;
 use crate::ic_runtime::IcRuntime;
 use crate::state::{self, CanisterWallet};
+use contract_runtime::timers;
 use std::cell::Cell;
 use std::time::Duration;
 
@@ -17,7 +18,7 @@ thread_local! {
 /// Call after every update and in init/post_upgrade: starts a report round if reports are queued and none is
 /// scheduled, and sets a timer for the next expiry if none is set for it or earlier.
 pub fn arm() {
-    if !REPORTS_ARMED.get() && state::read(|w| w.reports().round_due()) {
+    if state::read(|w| w.reports().round_due()) {
         schedule_reports(Duration::ZERO);
     }
     if let Some(at) = state::read(|w| w.next_expiry()) {
@@ -34,12 +35,6 @@ pub fn arm() {
 }
 
 fn schedule_reports(delay: Duration) {
-    REPORTS_ARMED.set(true);
-    ic_cdk_timers::set_timer(delay, async {
-        let next = executor::send_reports(&IcRuntime, &CanisterWallet).await;
-        match next {
-            Some(delay) => schedule_reports(delay),
-            None => REPORTS_ARMED.set(false),
-        }
-    });
+    let round = executor::send_reports(&IcRuntime, &CanisterWallet);
+    timers::set_once(&REPORTS_ARMED, delay, round, |next| next.into_iter().for_each(schedule_reports));
 }

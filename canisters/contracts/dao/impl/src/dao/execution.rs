@@ -214,7 +214,7 @@ impl<M: Memory> Dao<M> {
 
     fn queue_current_status(&mut self) {
         let status = self.status_text();
-        self.queue_status(status);
+        self.reports.queue_status(status);
     }
 }
 

@@ -8,18 +8,18 @@
 
 mod execution;
 mod proposals;
-mod reports;
 mod staking;
 
 #[cfg(test)]
 mod tests;
 
+pub use contract_runtime::reports::{ReportState, MAX_REPORT_ATTEMPTS};
 pub use execution::{ExecutionStep, LedgerAnswer};
-pub use reports::{ReportState, MAX_REPORT_ATTEMPTS};
 pub use staking::{SettleStep, StakeStep, UnstakeStep};
 
 use crate::memory;
 use candid::{CandidType, Nat, Principal};
+use contract_runtime::reports::FactoryReports;
 use contract_runtime::storable::Candid;
 use dao_api::{staking_subaccount, Account, DaoInfo, DaoInit, DaoParameters, Member, Proposal, ProposalState, Stake};
 use fleet_api::FleetError;
@@ -99,8 +99,9 @@ pub struct Dao<M: Memory> {
     ballots: StableBTreeMap<(u64, Principal), Candid<dao_api::Ballot>, M>,
     by_state: StableBTreeMap<(u8, u64), (), M>,
     open_by_deadline: StableBTreeMap<(u64, u64), (), M>,
-    unreported_participants: StableBTreeMap<Principal, (), M>,
-    reports: StableCell<Candid<ReportState>, M>,
+    /// Members not yet reported to the factory as participants (each member once, when their first stake becomes
+    /// active) and the latest status text.
+    reports: FactoryReports<M>,
     /// Stakes and proposals whose ledger call is awaiting its answer in this heap (heap only: an upgrade drops the
     /// awaiting futures, and with them this set; what they sent is in stable memory).
     stakes_in_flight: BTreeMap<u64, InFlight>,
@@ -121,11 +122,19 @@ impl<M: Memory> Dao<M> {
             ballots: StableBTreeMap::init(memory(memory::BALLOTS)),
             by_state: StableBTreeMap::init(memory(memory::PROPOSALS_BY_STATE)),
             open_by_deadline: StableBTreeMap::init(memory(memory::OPEN_BY_DEADLINE)),
-            unreported_participants: StableBTreeMap::init(memory(memory::UNREPORTED_PARTICIPANTS)),
-            reports: StableCell::init(memory(memory::REPORTS), Candid(ReportState::default())),
+            reports: FactoryReports::open(memory(memory::UNREPORTED_PARTICIPANTS), memory(memory::REPORTS)),
             stakes_in_flight: BTreeMap::new(),
             proposals_in_flight: BTreeMap::new(),
         }
+    }
+
+    /// What the DAO still has to tell its factory (sent by `crate::executor::send_reports`).
+    pub fn reports(&self) -> &FactoryReports<M> {
+        &self.reports
+    }
+
+    pub fn reports_mut(&mut self) -> &mut FactoryReports<M> {
+        &mut self.reports
     }
 
     /// Stores the rules of a validated init argument.
@@ -143,7 +152,7 @@ impl<M: Memory> Dao<M> {
             ..DaoConfig::default()
         }));
         let status = self.status_text();
-        self.queue_status(status);
+        self.reports.queue_status(status);
         Ok(())
     }
 
@@ -206,14 +215,7 @@ impl<M: Memory> Dao<M> {
             self.count_of(ProposalState::Executing),
             self.count_of(ProposalState::Failed),
         );
-        let unreported = self.unreported_participants.len();
-        let reports = self.report_state();
-        if unreported > 0 || reports.pending_status.is_some() {
-            text.push_str(&format!("; factory reports pending: {unreported} participants"));
-            if let Some(error) = &reports.last_error {
-                text.push_str(&format!(" (attempt {}: {error})", reports.attempts));
-            }
-        }
+        text.push_str(&self.reports.pending_summary());
         Ok(text)
     }
 
@@ -240,7 +242,7 @@ impl<M: Memory> Dao<M> {
             ("ballots", sum(&self.ballots)),
             ("by_state", sum(&self.by_state)),
             ("open_by_deadline", sum(&self.open_by_deadline)),
-            ("unreported_participants", sum(&self.unreported_participants)),
+            ("unreported_participants", sum(self.reports.unreported_participants())),
         ])
     }
 }

@@ -105,7 +105,7 @@ impl<M: Memory> Dao<M> {
         self.open_by_deadline.insert((proposal.voting_ends_at, proposal.id), ());
         self.save(None, &proposal);
         let status = self.status_text();
-        self.queue_status(status);
+        self.reports.queue_status(status);
         Ok(proposal)
     }
 
@@ -160,7 +160,7 @@ impl<M: Memory> Dao<M> {
         }
         if !due.is_empty() {
             let status = self.status_text();
-            self.queue_status(status);
+            self.reports.queue_status(status);
         }
         due.len()
     }

@@ -181,7 +181,7 @@ impl<M: Memory> Dao<M> {
                 let first = self.power_history.range((member, 0)..=(member, u64::MAX)).next().is_none();
                 self.add_power(member, to_u128(&stake.amount), to_u128(&stake.voting_power));
                 if first {
-                    self.unreported_participants.insert(member, ());
+                    self.reports.queue_participant(member);
                 }
                 return Ok(stake);
             }

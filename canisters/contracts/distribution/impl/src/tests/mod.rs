@@ -14,21 +14,11 @@ use distribution_api::{DistributionArgs, DistributionInit, Schedule, TransferInf
 use fleet_api::{ContractInit, FleetError};
 use ic_stable_structures::VectorMemory;
 use std::cell::RefCell;
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 pub const FEE: u128 = 10;
 pub const SECOND: u64 = 1_000_000_000;
 
-/// Runs a future of the fake runtime, which never waits.
-pub fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("the fake runtime never suspends"),
-    }
-}
+pub use contract_runtime::testing::block_on;
 
 pub fn user(n: u32) -> Principal {
     let mut bytes = [0x55; 29];

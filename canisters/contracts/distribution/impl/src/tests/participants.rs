@@ -17,7 +17,7 @@ fn recipients_are_reported_in_batches_of_500_and_a_refusal_resumes_where_it_stop
     let mut calls = 0;
     while w.d(|d| d.participants_pending()) {
         let (start, batch) = w.d(|d| d.participants_to_report(500));
-        block_on(crate::runtime::Runtime::notify_participants_added(&w.rt, &batch)).expect("accepted");
+        block_on(contract_runtime::FactoryNotifier::notify_participants_added(&w.rt, &batch)).expect("accepted");
         w.d(|d| d.mark_reported(start, batch.len() as u64));
         w.upgrade();
         calls += 1;

@@ -19,7 +19,7 @@ fn buyers_are_reported_in_batches_of_500_and_a_refusal_resumes_where_it_stopped(
     let mut rounds = 0;
     while w.l(|l| l.participants_pending()) {
         let (start, batch) = w.l(|l| l.participants_to_report(500));
-        block_on(crate::runtime::Runtime::notify_participants_added(&w.rt, &batch)).expect("accepted");
+        block_on(contract_runtime::FactoryNotifier::notify_participants_added(&w.rt, &batch)).expect("accepted");
         w.l(|l| l.mark_reported(start, batch.len() as u64));
         w.upgrade();
         rounds += 1;

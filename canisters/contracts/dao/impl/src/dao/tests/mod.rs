@@ -175,7 +175,7 @@ impl Fixture {
     /// Everything the DAO stores, as text: equal before and after a refused call means nothing changed.
     pub fn dump(&self) -> String {
         self.dao(|d| {
-            let mut text = format!("{:?}\n{:?}\n", d.config(), d.report_state());
+            let mut text = format!("{:?}\n{:?}\n", d.config(), d.reports().state());
             let page = d.proposals_page(&ProposalsRequest { state: None, page: PageRequest::new(0, 500) });
             for p in page.items {
                 text.push_str(&format!("{p:?}\n"));
@@ -183,7 +183,7 @@ impl Fixture {
             for who in [alice(), bob(), carol(), outsider()] {
                 text.push_str(&format!("{:?} {:?}\n", d.member(&who), d.stakes_page(who, PageRequest::new(0, 500))));
             }
-            text.push_str(&format!("{:?}\n{:?}", d.stored_bytes(), d.participants_to_report()));
+            text.push_str(&format!("{:?}\n{:?}", d.stored_bytes(), d.reports().participants_to_report()));
             text
         })
     }

@@ -27,10 +27,10 @@ fn a_stake_moves_exactly_its_amount_and_counts_with_its_multiplier() {
     let info = fx.dao(|d| d.info(dao_id()));
     assert_eq!((info.total_staked, info.members), (Nat::from(10_500u32), 1));
     // Reported once, however often the member stakes.
-    assert_eq!(fx.dao(|d| d.participants_to_report()), vec![alice()]);
+    assert_eq!(fx.dao(|d| d.reports().participants_to_report()), vec![alice()]);
     block_on(executor::send_reports(&fx.rt, &fx.cell));
     fx.stake(alice(), 500, 0).unwrap();
-    assert!(fx.dao(|d| d.participants_to_report()).is_empty());
+    assert!(fx.dao(|d| d.reports().participants_to_report()).is_empty());
     assert_eq!(*fx.rt.reported_participants.borrow(), vec![vec![alice()]]);
 }
 
