@@ -40,7 +40,11 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, mut shutdown: wat
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let Ok((stream, _)) = accepted else {
+                    // Out of file descriptors or the like: back off instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
                 let shared = shared.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |request| {
@@ -246,4 +250,27 @@ fn status(shared: &Shared) -> Reply {
         replica_health_status: "healthy",
         root_key,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_follow_the_interface_versions() {
+        let id = Principal::from_slice(&[1, 1]);
+        let post = |path: &str| Endpoint::parse(&Method::POST, &path.replace("ID", &id.to_text()));
+        assert_eq!(Endpoint::parse(&Method::GET, "/api/v2/status"), Ok(Endpoint::Status));
+        assert_eq!(post("/api/v2/canister/ID/call"), Ok(Endpoint::Call { canister: id, sync: false }));
+        assert_eq!(post("/api/v3/canister/ID/call"), Ok(Endpoint::Call { canister: id, sync: true }));
+        assert_eq!(post("/api/v4/canister/ID/call/"), Ok(Endpoint::Call { canister: id, sync: true }));
+        assert_eq!(post("/api/v3/canister/ID/query"), Ok(Endpoint::Query { canister: id }));
+        assert_eq!(post("/api/v2/canister/ID/read_state"), Ok(Endpoint::ReadState(Scope::Canister(id))));
+        assert_eq!(post("/api/v3/subnet/ID/read_state"), Ok(Endpoint::ReadState(Scope::Subnet(id))));
+        assert_eq!(post("/api/v4/canister/ID/query").unwrap_err().status, 404);
+        assert_eq!(post("/api/v4/subnet/ID/call").unwrap_err().status, 404);
+        assert_eq!(post("/api/v2/status").unwrap_err().status, 405);
+        assert_eq!(Endpoint::parse(&Method::GET, "/api/v3/canister/aaaaa-aa/call").unwrap_err().status, 405);
+        assert_eq!(post("/api/v2/canister/not-a-principal/call").unwrap_err().status, 400);
+    }
 }
