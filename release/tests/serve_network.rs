@@ -284,23 +284,28 @@ fn dfinity_agent_from_node_reads_balances_and_transfers_on_the_payment_ledger_se
     let idl = token_idl_js(served.dir.path());
     let recipient = fleet_tests::fleet::user("bob");
     let amount = 123_456_789u64;
-    let output = Command::new("node")
-        .arg(node_dir.join("icrc1.mjs"))
-        .current_dir(&node_dir)
-        .env("FLEET_URL", &served.fleet.url)
-        .env("FLEET_LEDGER", served.canister("ledger").to_text())
-        .env("FLEET_PEM", served.pem())
-        .env("FLEET_IDL", &idl)
-        .env("FLEET_TO", recipient.to_text())
-        .env("FLEET_AMOUNT", amount.to_string())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "node icrc1.mjs failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let node = |wrong_root_key: bool| {
+        let output = Command::new("node")
+            .arg(node_dir.join("icrc1.mjs"))
+            .current_dir(&node_dir)
+            .env("FLEET_URL", &served.fleet.url)
+            .env("FLEET_LEDGER", served.canister("ledger").to_text())
+            .env("FLEET_PEM", served.pem())
+            .env("FLEET_IDL", &idl)
+            .env("FLEET_TO", recipient.to_text())
+            .env("FLEET_AMOUNT", amount.to_string())
+            .env("FLEET_WRONG_ROOT_KEY", if wrong_root_key { "1" } else { "0" })
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "node icrc1.mjs failed:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    };
+    let output = node(false);
     let report: serde_json::Value = serde_json::from_str(stdout(&output).trim()).unwrap();
     let number = |key: &str| report[key].as_str().unwrap().parse::<u128>().unwrap();
     assert_eq!(report["principal"], served.fleet.principal, "node signed as the served identity");
@@ -311,6 +316,12 @@ fn dfinity_agent_from_node_reads_balances_and_transfers_on_the_payment_ledger_se
         "@dfinity/agent latency (ms): {}; start to serving {:.1}s",
         report["latency_ms"], served.seconds_to_serving
     );
+
+    // The same agent trusting mainnet's root key instead refuses the emulator's answers: the checks are real.
+    let refused: serde_json::Value = serde_json::from_str(stdout(&node(true)).trim()).unwrap();
+    assert_eq!(refused["refused"], true, "an agent with the wrong root key accepted a reply: {refused}");
+    assert!(refused["error"].as_str().unwrap().contains("verification"), "{refused}");
+    println!("@dfinity/agent with mainnet's root key: {}", refused["error"]);
 }
 
 #[test]

@@ -2,7 +2,8 @@
 // certificate is checked against it), an actor built from the token's .did (its JavaScript IDL, generated from the
 // .did by the Rust test with candid_parser), icrc1_balance_of and icrc1_transfer signed with the Ed25519 identity
 // `release serve` wrote. Prints one JSON line with the balances seen and the latency of each call; exits non-zero,
-// with the agent's error, when anything fails.
+// with the agent's error, when anything fails. With FLEET_WRONG_ROOT_KEY=1 it only checks that a query is refused
+// under another network's root key.
 //
 // Environment: FLEET_URL, FLEET_LEDGER (canister id), FLEET_PEM (PKCS#8 Ed25519 PEM), FLEET_IDL (path of the
 // generated token.did.mjs), FLEET_TO (recipient principal), FLEET_AMOUNT (e8s to send).
@@ -10,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { createPrivateKey } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { Actor, HttpAgent } from '@dfinity/agent';
+import { Actor, HttpAgent, IC_ROOT_KEY } from '@dfinity/agent';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { Principal } from '@dfinity/principal';
 
@@ -40,6 +41,20 @@ const latency_ms = {};
 const agent = await HttpAgent.create({ host: required('FLEET_URL'), identity });
 await timed(latency_ms, 'fetch_root_key', () => agent.fetchRootKey());
 const ledger = Actor.createActor(idlFactory, { agent, canisterId: required('FLEET_LEDGER') });
+
+// FLEET_WRONG_ROOT_KEY=1: trust another network's root key (mainnet's, a valid BLS key that never signed anything
+// here); the agent must refuse what the emulator signs (the query's node signature is checked against subnet keys
+// read under a certificate that key cannot verify).
+if (process.env.FLEET_WRONG_ROOT_KEY === '1') {
+  agent.rootKey = new Uint8Array(Buffer.from(IC_ROOT_KEY, 'hex'));
+  try {
+    const balance = await ledger.icrc1_balance_of({ owner: identity.getPrincipal(), subaccount: [] });
+    console.log(JSON.stringify({ refused: false, balance: balance.toString() }));
+  } catch (error) {
+    console.log(JSON.stringify({ refused: true, error: String(error?.message ?? error).split('\n')[0] }));
+  }
+  process.exit(0);
+}
 
 const me = { owner: identity.getPrincipal(), subaccount: [] };
 const to = { owner: Principal.fromText(required('FLEET_TO')), subaccount: [] };
