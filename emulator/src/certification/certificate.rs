@@ -29,23 +29,25 @@ pub fn encode_certificate(keys: &SubnetKeys, tree: HashTree) -> Vec<u8> {
 /// and `canister/<id>/certified_data`, as on the IC. Built (tree, pruning, signature) only when the canister asks
 /// for its size or bytes; `ic0.data_certificate_present` does not build it.
 pub struct DataCertificate {
-    snapshot: CertifiedState,
+    /// `None` for a module that cannot read the certificate (it imports neither size nor copy).
+    snapshot: Option<CertifiedState>,
     canister_id: Principal,
     bytes: OnceLock<Vec<u8>>,
 }
 
 impl DataCertificate {
-    pub(crate) fn new(snapshot: CertifiedState, canister_id: Principal) -> Self {
+    pub(crate) fn new(snapshot: Option<CertifiedState>, canister_id: Principal) -> Self {
         DataCertificate { snapshot, canister_id, bytes: OnceLock::new() }
     }
 
-    /// The encoded certificate.
+    /// The encoded certificate (empty when the module cannot read it).
     pub fn bytes(&self) -> &[u8] {
+        let Some(snapshot) = &self.snapshot else { return &[] };
         self.bytes.get_or_init(|| {
-            let tree = StateTree::build(&self.snapshot, &[]);
+            let tree = StateTree::build(snapshot, &[]);
             let path: Path =
                 vec![b"canister".to_vec(), self.canister_id.as_slice().to_vec(), b"certified_data".to_vec()];
-            encode_certificate(&self.snapshot.keys, tree.witness(&[path]))
+            encode_certificate(&snapshot.keys, tree.witness(&[path]))
         })
     }
 }

@@ -112,7 +112,14 @@ pub fn metadata_visibility(subnet: &Subnet, canister_id: Principal, name: &str) 
     state_tree::metadata_sections(code).find(|(_, n, _)| *n == name).map(|(visibility, _, _)| visibility)
 }
 
-/// The data certificate of a query of `canister_id` run now (see [`DataCertificate`]).
+/// The data certificate of a query of `canister_id` run now (see [`DataCertificate`]). The state is copied only for
+/// a module that imports `ic0.data_certificate_size` or `_copy`: others can only ask whether one is present, and
+/// every query would otherwise pay a copy of the subnet's certified state.
 pub(crate) fn data_certificate(subnet: &Subnet, canister_id: Principal) -> DataCertificate {
-    DataCertificate::new(CertifiedState::of(subnet), canister_id)
+    let readable = subnet.canister(&canister_id).and_then(|c| c.code.as_ref()).is_some_and(|code| {
+        code.module.pre.module().imports().any(|import| {
+            import.module() == "ic0" && matches!(import.name(), "data_certificate_size" | "data_certificate_copy")
+        })
+    });
+    DataCertificate::new(readable.then(|| CertifiedState::of(subnet)), canister_id)
 }

@@ -425,3 +425,57 @@ fn only_queries_have_a_data_certificate() {
     let reject = pic.update_call(canister, user(1), "cert", Vec::new()).expect_err("no certificate to copy");
     assert_eq!(reject.error_code, emulator::ErrorCode::CanisterContractViolation, "{reject:?}");
 }
+
+// ----- benchmark -----
+
+/// Prints what certification costs (`cargo test -p emulator --test ic certification_benchmark -- --ignored
+/// --nocapture`): keys, a read_state certificate on a fleet of 20 installed canisters, the data certificate of a
+/// query, and what taking the state for a possible data certificate adds to every query as the subnet grows.
+#[test]
+#[ignore = "benchmark: prints a table"]
+fn certification_benchmark() {
+    use std::time::{Duration, Instant};
+    fn mean(runs: u32, mut f: impl FnMut()) -> Duration {
+        f();
+        let start = Instant::now();
+        for _ in 0..runs {
+            f();
+        }
+        start.elapsed() / runs
+    }
+    println!("| what | measured |");
+    println!("|---|---|");
+    let keygen = mean(20, || drop(PocketIcBuilder::new().with_seed(5).build()));
+    println!("| PocketIc build with key generation (BLS + Ed25519) | {keygen:.2?} |");
+
+    let pic = PocketIc::new();
+    let fleet: Vec<Principal> = (0..20).map(|_| Probe::install(&pic).id).collect();
+    let one = vec![canister_path(fleet[7], "module_hash"), canister_path(fleet[7], "controllers")];
+    let read_state = mean(50, || drop(pic.certificate(&one, &[])));
+    println!("| read_state certificate (module_hash + controllers), 20 canisters | {read_state:.2?} |");
+    let all = vec![path(&[b"canister"]), path(&[b"subnet"])];
+    let full = mean(50, || drop(pic.certificate(&all, &[])));
+    let size = pic.certificate(&all, &[]).len();
+    println!("| certificate of the whole tree, 20 canisters ({size} bytes) | {full:.2?} |");
+    let keys = pic.subnet_keys();
+    let sign = mean(50, || drop(keys.sign_with_root_key(b"\x0dic-state-root0123456789abcdef0123456789abcdef")));
+    println!("| of which one BLS signature | {sign:.2?} |");
+
+    let data = install_certified_data_canister(&pic);
+    pic.update_call(data, user(1), "set", b"tip".to_vec()).expect("set");
+    let with_cert = mean(50, || drop(pic.query_call(data, user(1), "cert", Vec::new()).expect("cert")));
+    let without = mean(50, || drop(pic.query_call(data, user(1), "present", Vec::new()).expect("present")));
+    println!("| query reading its data certificate, 21 canisters | {with_cert:.2?} |");
+    println!("| query not reading it (present only), 21 canisters | {without:.2?} |");
+    let counters = crate::support::encode(());
+    let probe = fleet[0];
+    let plain = mean(200, || drop(pic.query_call(probe, user(1), "counters", counters.clone()).expect("counters")));
+    println!("| query of a module that imports no data_certificate_size/copy, 21 canisters | {plain:.2?} |");
+    for _ in 0..1_000 {
+        pic.create_canister();
+    }
+    let without_1000 = mean(200, || drop(pic.query_call(data, user(1), "present", Vec::new()).expect("present")));
+    println!("| query not reading it, 1,021 canisters | {without_1000:.2?} |");
+    let plain = mean(200, || drop(pic.query_call(probe, user(1), "counters", counters.clone()).expect("counters")));
+    println!("| query of a module that imports no data_certificate_size/copy, 1,021 canisters | {plain:.2?} |");
+}
