@@ -239,7 +239,7 @@ fn publish_and_a_watched_rollout_run_over_the_network_against_release_serve_and_
     let refused = served.release(&["rollout", "abort", &id, "--factory", &factory, "--identity", stranger_pem]);
     assert!(!refused.status.success(), "a stranger aborted the rollout");
     let lines = stderr_lines(&refused);
-    assert!(lines.len() == 1 && lines[0].starts_with("error:") && lines[0].contains("unauthorized"), "{lines:?}");
+    assert!(lines.len() == 1 && lines[0].starts_with("error:") && lines[0].contains("refused identity"), "{lines:?}");
     eprintln!("start to serving: {:.1}s", served.seconds_to_serving);
 }
 

@@ -7,6 +7,7 @@ use anyhow::Context;
 use candid::Principal;
 use fleet_client::agent::{identity_from_pem_file, AgentTransport};
 use fleet_client::rollout::RolloutClient;
+use fleet_client::Transport;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use release::rollout::{counts_line, failure_table, plan, watch, PlanOptions};
 use std::path::PathBuf;
@@ -120,12 +121,20 @@ fn act(args: RolloutArgs) -> anyhow::Result<serde_json::Value> {
     let identity = identity_from_pem_file(pem)?;
     let transport = AgentTransport::connect(network, identity)?;
     let client = RolloutClient::new(&transport, factory);
+    let refused = |e: fleet_client::ClientError| -> anyhow::Error {
+        match e.fleet_error() {
+            Some(fleet_api::FleetError::Unauthorized(reason)) => {
+                anyhow::anyhow!("factory {factory} refused identity {}: {reason}", transport.caller())
+            }
+            _ => e.into(),
+        }
+    };
     let view = match args.action {
-        Action::Start(_) => client.start(plan.as_ref().context("plan")?)?,
-        Action::Status { id } => client.get(id)?,
-        Action::Pause { id } => client.pause(id)?,
-        Action::Resume { id } => client.resume(id)?,
-        Action::Abort { id } => client.abort(id)?,
+        Action::Start(_) => client.start(plan.as_ref().context("plan")?).map_err(refused)?,
+        Action::Status { id } => client.get(id).map_err(refused)?,
+        Action::Pause { id } => client.pause(id).map_err(refused)?,
+        Action::Resume { id } => client.resume(id).map_err(refused)?,
+        Action::Abort { id } => client.abort(id).map_err(refused)?,
         Action::Watch { id, every } => return watch_command(&client, id, every, args.json),
     };
     if !args.json {

@@ -180,7 +180,7 @@ impl Fleet {
         ] {
             install(&ic, id, module, factory_arg.clone(), operator, name)?;
         }
-        progress("installed the ledger (token wasm, no factory), both storages, the backend and the token, multisig and distribution factories");
+        progress("installed the ledger (token wasm, no factory), both storages, the backend and the five factories (token, multisig, distribution, DAO, launchpad)");
 
         let fleet = Self {
             ic,
