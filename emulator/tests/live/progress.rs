@@ -1,5 +1,5 @@
 //! Auto-progress while live: rounds run in the background, time follows the wall clock and timers fire; all of
-//! it stops with `stop_live`. Ports: a chosen one is used, a taken one is an error from `try_make_live`.
+//! it stops with `stop_live`. A synchronous call not done in time is a 202. Ports: a chosen one is used, a taken one is an error from `try_make_live`.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -72,4 +72,51 @@ fn a_chosen_port_is_used_and_a_taken_one_is_an_error() {
     drop(pic); // dropping a live PocketIc stops its server
     let again = other.try_make_live(Some(free)).expect("the port is free again after the drop");
     assert_eq!(again.port(), Some(free));
+}
+
+#[test]
+fn a_synchronous_call_not_done_in_time_is_a_202_and_then_polled_as_processing() {
+    use super::support::{call_content, signed};
+    use emulator::management_types::ProvisionalCreateCanisterWithCyclesArgs;
+    // A subnet that executes nothing: every call stays queued.
+    let config = emulator::state::SubnetConfig { max_executions_per_round: 0, ..Default::default() };
+    let mut pic = emulator::PocketIcBuilder::new().with_subnet_config(config).build();
+    let url = pic.make_live(None);
+    let identity = ed25519(3);
+    let now = pic.get_time().as_nanos_since_unix_epoch();
+    let create = ProvisionalCreateCanisterWithCyclesArgs {
+        amount: None,
+        settings: None,
+        specified_id: None,
+        sender_canister_version: None,
+    };
+    let management = candid::Principal::management_canister();
+    let anywhere = candid::Principal::from_slice(&[0, 0, 0, 0, 0, 0, 0, 7, 1, 1]);
+    let content = call_content(
+        identity.sender().unwrap(),
+        management,
+        "provisional_create_canister_with_cycles",
+        Encode!(&create).unwrap(),
+        now,
+    );
+    let request_id = content.to_request_id();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let started = std::time::Instant::now();
+    let (status, body) = runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .post(url.join(&format!("api/v3/canister/{anywhere}/call")).unwrap())
+            .body(signed(&identity, content))
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.bytes().await.unwrap())
+    });
+    assert_eq!((status, body.len()), (202, 0), "not done in time: 202 with no body");
+    assert!(started.elapsed() >= Duration::from_secs(9), "the endpoint waited for the outcome first");
+    let agent = ic_agent::Agent::builder().with_url(url.as_str()).with_identity(ed25519(3)).build().unwrap();
+    runtime.block_on(agent.fetch_root_key()).unwrap();
+    let (status, _) = runtime.block_on(agent.request_status_raw(&request_id, anywhere)).expect("request status");
+    // Inducted by the driver's rounds (out of the ingress queue) but never executed: processing, certified.
+    assert_eq!(status, ic_agent::agent::RequestStatusResponse::Processing);
+    pic.stop_live();
 }
