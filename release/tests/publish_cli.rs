@@ -75,7 +75,7 @@ fn unknown_kinds_and_versions_are_refused() {
     let registry = registry_copy();
     let pem = identity("ed25519.pem");
     let pem = pem.to_str().unwrap();
-    refused(registry.path(), &["dao", "1.0.0", "--factory", FACTORY, "--identity", pem], "unknown kind `dao`");
+    refused(registry.path(), &["escrow", "1.0.0", "--factory", FACTORY, "--identity", pem], "unknown kind `escrow`");
     refused(
         registry.path(),
         &["token", "9.9.9", "--factory", FACTORY, "--identity", pem],
