@@ -119,6 +119,42 @@ fn render_table(page: &mut String, table: &ReportTable) {
     page.push_str("</tbody>\n</table>\n");
 }
 
+/// `table` as aligned text for a terminal (the title, then the columns and rows).
+pub fn text_table(table: &ReportTable) -> String {
+    let mut widths: Vec<usize> = table.columns.iter().map(|c| c.chars().count()).collect();
+    for row in &table.rows {
+        for (i, cell) in row.iter().enumerate() {
+            if i < widths.len() {
+                widths[i] = widths[i].max(cell.chars().count());
+            }
+        }
+    }
+    let line = |cells: &[String]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if i + 1 < cells.len() {
+                    format!("{c:<w$}", w = widths.get(i).copied().unwrap_or(0))
+                } else {
+                    c.clone()
+                }
+            })
+            .collect();
+        format!("  {}\n", padded.join("  "))
+    };
+    let mut out = format!("{}\n", table.title);
+    if table.rows.is_empty() {
+        out.push_str("  none\n");
+        return out;
+    }
+    out.push_str(&line(&table.columns));
+    for row in &table.rows {
+        out.push_str(&line(row));
+    }
+    out
+}
+
 /// Renders `report` and writes it to `path` through a temporary file beside it and a rename.
 pub fn write(path: &Path, report: &RehearsalReport) -> Result<(), crate::registry::RegistryError> {
     crate::registry::write_file_atomically(path, render(report).as_bytes())
@@ -158,6 +194,9 @@ mod tests {
         assert!(page.contains("<h2>Steps</h2>") && page.contains("<h2>Failures and rollbacks</h2>"));
         assert!(page.contains("<p class=\"empty\">none</p>"));
         assert!(page.contains("verdict passed"));
+        let text = text_table(&report().tables[0]);
+        assert!(text.starts_with("Failures and rollbacks\n  contract ") && text.contains("x < y"), "{text}");
+        assert!(text_table(&report().tables[1]).ends_with("  none\n"));
         let failed = render(&RehearsalReport { failure: Some("books: 1 < 2".into()), ..report() });
         assert!(failed.contains("verdict failed") && failed.contains("<pre>books: 1 &lt; 2</pre>"));
     }

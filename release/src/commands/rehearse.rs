@@ -66,6 +66,9 @@ pub fn run(args: RehearseArgs) -> anyhow::Result<()> {
         eprintln!("wrote the report to {}", path.display());
     }
     let report = outcome.context("rehearsal failed")?;
+    for table in &report.tables {
+        print!("\n{}", release::html_report::text_table(&report_table(table)));
+    }
     println!("rehearsal passed: {} steps in {:.1}s", report.steps.len(), started.elapsed().as_secs_f64());
     Ok(())
 }
