@@ -426,6 +426,21 @@ fn only_queries_have_a_data_certificate() {
     assert_eq!(reject.error_code, emulator::ErrorCode::CanisterContractViolation, "{reject:?}");
 }
 
+#[test]
+fn the_callees_of_a_composite_query_have_no_data_certificate() {
+    let pic = PocketIc::new();
+    let relay = Probe::install(&pic);
+    let canister = install_certified_data_canister(&pic);
+    let relayed = |method: &str| {
+        let arg = crate::support::encode((canister, method.to_string(), Vec::<u8>::new()));
+        pic.query_call(relay.id, user(1), "composite_relay", arg)
+    };
+    assert_eq!(relayed("present").expect("relayed"), vec![0], "only the canister the user called has one");
+    let reject = relayed("cert").expect_err("the callee has no certificate to copy");
+    assert!(reject.reject_message.contains("no data certificate"), "{reject:?}");
+    assert_eq!(pic.query_call(canister, user(1), "present", Vec::new()).expect("direct"), vec![1]);
+}
+
 // ----- benchmark -----
 
 /// Prints what certification costs (`cargo test -p emulator --test ic certification_benchmark -- --ignored
