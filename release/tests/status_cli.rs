@@ -122,6 +122,17 @@ fn status_counts_per_version_and_policy_equal_what_was_deployed() {
     assert_eq!(f.with_policy(&UpgradePolicy::Manual), 2);
     assert_eq!(f.pages, 1);
 
+    // What a page costs: one over all 7 records, one from past the last (no record); printed for the README.
+    let client = FactoryClient::new(&transport, fleet.factory);
+    let mut ids: Vec<Principal> = fleet.contracts.iter().map(|c| c.0).collect();
+    ids.sort();
+    assert_eq!(client.fleet_summary_page(None).unwrap().contracts, 7);
+    let full = ic.instructions_used(fleet.factory);
+    assert_eq!(client.fleet_summary_page(ids.last().copied()).unwrap().contracts, 0);
+    let empty = ic.instructions_used(fleet.factory);
+    assert!(full > empty && empty > 0, "instructions {full} / {empty}");
+    println!("getFleetSummary: {full} instructions for 7 records, {empty} for none: {} per record", (full - empty) / 7);
+
     let text = report(&transport, &[fleet.factory], false);
     assert!(text.errors.is_empty(), "{:?}", text.errors);
     println!("{}", text.output);
