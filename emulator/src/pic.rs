@@ -124,7 +124,8 @@ impl PocketIcBuilder {
         self.initial_time_nanos = Some(initial_timestamp_nanos);
         self
     }
-    /// Emulator only: seed of the deterministic random generator behind `raw_rand` (default 0).
+    /// Emulator only: seed of the deterministic random generator behind `raw_rand` and of the subnet's root and
+    /// node keys (`crate::certification::SubnetKeys`; the same seed gives the same `root_key()`) (default 0).
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
