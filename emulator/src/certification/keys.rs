@@ -57,6 +57,11 @@ impl SubnetKeys {
         self.root_der.clone()
     }
 
+    /// The root key's DER encoding, borrowed (what `ic0.root_key_copy` copies).
+    pub fn root_key_der_bytes(&self) -> &[u8] {
+        &self.root_der
+    }
+
     /// The raw root key (96 bytes, compressed G2), what `ic-verify-bls-signature` takes.
     pub fn root_key_raw(&self) -> [u8; BLS_PUBLIC_KEY_BYTES] {
         self.root_public

@@ -147,6 +147,7 @@ impl Subnet {
         let time = self.time_nanos;
         let subnet_id = self.subnet_id;
         let data_certificate = args.data_certificate.then(|| crate::certification::data_certificate(self, canister_id));
+        let keys = self.keys.clone();
         let Some(canister) = self.canisters.get_mut(&canister_id) else {
             return RunResult::failed(ExecError::Wasm(format!("canister {canister_id} does not exist")));
         };
@@ -185,6 +186,7 @@ impl Subnet {
         api.instruction_limit = args.instruction_limit;
         api.call_context_instructions = args.call_context_instructions;
         api.data_certificate = data_certificate;
+        api.keys = Some(keys);
 
         let execution = instance.run(args.entry, api, args.instruction_limit);
         let mut api = execution.api;

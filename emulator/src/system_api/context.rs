@@ -228,6 +228,8 @@ pub struct ApiState {
     /// The data certificate (`ic0.data_certificate_*`): only in a non-replicated query or composite query of the
     /// canister the user called.
     pub data_certificate: Option<crate::certification::DataCertificate>,
+    /// The subnet's keys, for `ic0.root_key_*` (`None` outside a subnet, e.g. in unit tests: an empty key).
+    pub keys: Option<std::sync::Arc<crate::certification::SubnetKeys>>,
 }
 
 impl ApiState {
@@ -267,6 +269,7 @@ impl ApiState {
             call_context_instructions: 0,
             max_payload: crate::state::MAX_PAYLOAD_BYTES,
             data_certificate: None,
+            keys: None,
         }
     }
 

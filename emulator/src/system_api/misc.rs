@@ -39,14 +39,15 @@ pub fn link(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
         api(&mut c, STAR, "subnet_self_node_count")?;
         Ok(13)
     })?;
-    // ic0.root_key_* are not emulated: they return an empty key (the root key is `PocketIc::root_key`).
+    // The IC's root key, DER-encoded (`PocketIc::root_key`).
     linker.func_wrap("ic0", "root_key_size", |mut c: Ctx<'_>| -> HostResult<i32> {
-        api(&mut c, STAR, "root_key_size")?;
-        Ok(0)
+        Ok(api(&mut c, STAR, "root_key_size")?.keys.as_ref().map_or(0, |keys| keys.root_key_der_bytes().len()) as i32)
     })?;
     linker.func_wrap("ic0", "root_key_copy", |mut c: Ctx<'_>, dst: i32, off: i32, size: i32| -> HostResult<()> {
         api(&mut c, STAR, "root_key_copy")?;
-        copy_out(&mut c, u(dst), u(off), u(size), "root_key_copy", |_| &[])
+        copy_out(&mut c, u(dst), u(off), u(size), "root_key_copy", |a| {
+            a.keys.as_ref().map_or(&[], |keys| keys.root_key_der_bytes())
+        })
     })?;
     linker.func_wrap("ic0", "canister_status", |mut c: Ctx<'_>| -> HostResult<i32> {
         Ok(api(&mut c, STAR, "canister_status")?.status as i32)

@@ -100,7 +100,8 @@ fn with_flipped_leaf(certificate: &Certificate, label: &[u8]) -> Certificate {
 /// A small canister built with walrus that reads and writes certified data with the raw ic0 API:
 /// - `canister_update set`: `certified_data_set(arg)`;
 /// - `canister_query cert` and `canister_composite_query cert_composite`: reply with `data_certificate_copy`;
-/// - `canister_query present` and `canister_update present_update`: reply with `data_certificate_present` (1 byte).
+/// - `canister_query present` and `canister_update present_update`: reply with `data_certificate_present` (1 byte);
+/// - `canister_query root_key`: reply with `root_key_copy`.
 fn certified_data_wasm() -> Vec<u8> {
     use walrus::ir::{MemArg, StoreKind};
     use walrus::{FunctionBuilder, Module, ModuleConfig, ValType};
@@ -119,6 +120,8 @@ fn certified_data_wasm() -> Vec<u8> {
     let (copy, _) = module.add_import_func("ic0", "data_certificate_copy", three);
     let (append, _) = module.add_import_func("ic0", "msg_reply_data_append", two);
     let (reply, _) = module.add_import_func("ic0", "msg_reply", unit);
+    let (root_key_size, _) = module.add_import_func("ic0", "root_key_size", to_i32);
+    let (root_key_copy, _) = module.add_import_func("ic0", "root_key_copy", three);
     let n = module.locals.add(ValType::I32);
 
     let mut f = FunctionBuilder::new(&mut module.types, &[], &[]);
@@ -164,6 +167,21 @@ fn certified_data_wasm() -> Vec<u8> {
     let present_fn = f.finish(vec![], &mut module.funcs);
     module.exports.add("canister_query present", present_fn);
     module.exports.add("canister_update present_update", present_fn);
+
+    let mut f = FunctionBuilder::new(&mut module.types, &[], &[]);
+    f.func_body()
+        .call(root_key_size)
+        .local_set(n)
+        .i32_const(0)
+        .i32_const(0)
+        .local_get(n)
+        .call(root_key_copy)
+        .i32_const(0)
+        .local_get(n)
+        .call(append)
+        .call(reply);
+    let root_key_fn = f.finish(vec![], &mut module.funcs);
+    module.exports.add("canister_query root_key", root_key_fn);
     module.emit_wasm()
 }
 
@@ -193,6 +211,14 @@ fn root_key_is_der_and_deterministic_from_the_seed() {
     );
     let canister = pic.create_canister();
     assert_eq!(pic.get_subnet(canister), Some(Principal::self_authenticating(key(42))), "the root subnet's id");
+}
+
+#[test]
+fn a_canister_reads_the_root_key() {
+    let pic = PocketIcBuilder::new().with_seed(3).build();
+    let canister = install_certified_data_canister(&pic);
+    let key = pic.query_call(canister, user(1), "root_key", Vec::new()).expect("ic0.root_key_copy");
+    assert_eq!(Some(key), pic.root_key());
 }
 
 // ----- read_state certificates -----
