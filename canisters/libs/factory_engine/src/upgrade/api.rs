@@ -1,5 +1,6 @@
 //! The candid types of the upgrade engine's endpoints: upgrade paths, rollout plans and views, per-contract tasks
-//! and the upgrade journal. They are also what the engine stores (tasks and rollouts are candid records).
+//! and the upgrade journal (tasks, journal entries, per-contract bookkeeping and the hot rollout counters are stored
+//! in hand-written layouts, see `task_codec`, `record_codec`, `meta`; a rollout record is candid).
 
 use candid::{CandidType, Principal};
 use serde::{Deserialize, Serialize};

@@ -21,49 +21,12 @@ pub const VERIFY_GRACE_NS: u64 = 10 * 60 * 1_000_000_000;
 /// How long a contract whose `health` says `migrating: …` (a bounded-step migration making progress, e.g. the
 /// token's block log) may take: rolling it back would throw away what it accepted since the upgrade.
 pub const MIGRATION_GRACE_NS: u64 = 24 * 60 * 60 * 1_000_000_000;
-pub const DEFAULT_STOP_TIMEOUT_S: u64 = 300;
-pub const DEFAULT_CYCLES_FLOOR: u128 = 500_000_000_000;
-pub const DEFAULT_TOP_UP_CAP: u128 = 2_000_000_000_000;
+pub use super::meta::{TaskParams, DEFAULT_CYCLES_FLOOR, DEFAULT_STOP_TIMEOUT_S, DEFAULT_TOP_UP_CAP};
 /// Longest reason kept in a task (the journal keeps the whole text).
 const MAX_TASK_REASON: usize = 96;
 
-/// The knobs of one task: its rollout's plan, or the defaults for an owner's upgrade.
-#[derive(Clone, Debug)]
-pub struct TaskParams {
-    pub snapshot: bool,
-    pub stop_timeout_ns: u64,
-    pub cycles_floor: u128,
-    pub top_up_cap: u128,
-}
-
-impl Default for TaskParams {
-    fn default() -> Self {
-        Self {
-            snapshot: true,
-            stop_timeout_ns: DEFAULT_STOP_TIMEOUT_S * 1_000_000_000,
-            cycles_floor: DEFAULT_CYCLES_FLOOR,
-            top_up_cap: DEFAULT_TOP_UP_CAP,
-        }
-    }
-}
-
 pub fn params_of<M: Memory>(f: &Factory<M>, task: &Task) -> TaskParams {
-    match f.upgrades.rollout(task.rollout) {
-        Ok(rollout) if task.rollout != 0 => {
-            let plan = rollout.plan;
-            let defaults = TaskParams::default();
-            TaskParams {
-                snapshot: plan.snapshot.unwrap_or(true),
-                stop_timeout_ns: plan
-                    .stop_timeout_seconds
-                    .map(|s| s * 1_000_000_000)
-                    .unwrap_or(defaults.stop_timeout_ns),
-                cycles_floor: plan.cycles_floor.unwrap_or(defaults.cycles_floor),
-                top_up_cap: plan.top_up_cap.unwrap_or(defaults.top_up_cap),
-            }
-        }
-        _ => TaskParams::default(),
-    }
+    f.upgrades.task_params(task.rollout)
 }
 
 /// What one state's action decided.
@@ -81,6 +44,9 @@ pub async fn run_task<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C
     let Some(_guard) = claimed else {
         return cell.with(|f| f.upgrades.task(id).ok().map(|t| t.state));
     };
+    // Whether this future entered the task's current state itself (then no earlier attempt at it can have lost a
+    // reply, and the facts its own replies proved need no re-reading); false for a resumed task.
+    let mut fresh = false;
     loop {
         let task = cell.with(|f| f.upgrades.task(id).ok())?;
         if task.state.is_terminal() {
@@ -93,7 +59,7 @@ pub async fn run_task<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C
             }
             TaskState::Preflight => preflight(rt, cell, task).await,
             TaskState::Stopping => stop(rt, cell, task).await,
-            TaskState::Snapshotting => snapshot(rt, cell, task).await,
+            TaskState::Snapshotting => snapshot(rt, cell, task, fresh).await,
             TaskState::Installing => install(rt, cell, task).await,
             TaskState::Starting => start(rt, cell, task).await,
             TaskState::Verifying => verify(rt, cell, task).await,
@@ -103,6 +69,7 @@ pub async fn run_task<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C
         if let Next::Wait = next {
             return cell.with(|f| f.upgrades.task(id).ok().map(|t| t.state));
         }
+        fresh = true;
     }
 }
 
@@ -135,8 +102,17 @@ pub(crate) fn is_not_controller(error: &str) -> bool {
     error.contains("controller")
 }
 
-fn sha_of<M: Memory>(f: &Factory<M>, version: &str) -> Option<Vec<u8>> {
-    f.registry.record(version).ok().map(|r| r.sha256.to_vec())
+/// The registry's sha256 of `version`, from the heap cache once the version is past uploading.
+fn sha_of<M: Memory>(f: &mut Factory<M>, version: &str) -> Option<Vec<u8>> {
+    if let Some(sha) = f.upgrades.cached_sha(version) {
+        return Some(sha);
+    }
+    let record = f.registry.record(version).ok()?;
+    let sha = record.sha256.to_vec();
+    if record.status != crate::api::VersionStatus::Uploading {
+        f.upgrades.cache_sha(version, sha.clone());
+    }
+    Some(sha)
 }
 
 async fn preflight<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, mut task: Task) -> Next {
@@ -239,22 +215,33 @@ async fn stop<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, task: 
     Next::Continue
 }
 
-async fn snapshot<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, mut task: Task) -> Next {
+/// `fresh`: this future stopped the contract itself, so no snapshot of this step can exist yet: it replaces the
+/// factory's previous one at once, and lists the contract's snapshots only if that fails (the owner deleted it).
+/// A resumed task lists them first: one taken since this state began is this step's own, whose reply was lost.
+async fn snapshot<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, mut task: Task, fresh: bool) -> Next {
     let known = cell.with(|f| f.upgrades.contract_info(&task.contract).last_snapshot);
-    let existing = match rt.list_snapshots(task.contract).await {
-        Ok(list) => list,
-        Err(e) => return fail_over(rt, cell, task, format!("list_canister_snapshots: {e}")),
-    };
-    // A snapshot taken since this state began is this step's own, whose reply was lost: adopt it.
     let known_id = known.as_ref().map(|k| k.id.to_vec());
-    let adopted = existing.iter().find(|s| s.taken_at >= task.state_since && Some(&s.id) != known_id.as_ref());
-    let taken = match adopted {
-        Some(s) => s.clone(),
+    let direct = match fresh {
+        true => rt.take_snapshot(task.contract, known_id.clone()).await.ok(),
+        false => None,
+    };
+    let taken = match direct {
+        Some(s) => s,
         None => {
-            let replace = known.as_ref().map(|k| k.id.to_vec()).filter(|id| existing.iter().any(|s| &s.id == id));
-            match rt.take_snapshot(task.contract, replace).await {
-                Ok(s) => s,
-                Err(e) => return fail_over(rt, cell, task, format!("take_canister_snapshot: {e}")),
+            let existing = match rt.list_snapshots(task.contract).await {
+                Ok(list) => list,
+                Err(e) => return fail_over(rt, cell, task, format!("list_canister_snapshots: {e}")),
+            };
+            let adopted = existing.iter().find(|s| s.taken_at >= task.state_since && Some(&s.id) != known_id.as_ref());
+            match adopted {
+                Some(s) => s.clone(),
+                None => {
+                    let replace = known_id.filter(|id| existing.iter().any(|s| &s.id == id));
+                    match rt.take_snapshot(task.contract, replace).await {
+                        Ok(s) => s,
+                        Err(e) => return fail_over(rt, cell, task, format!("take_canister_snapshot: {e}")),
+                    }
+                }
             }
         }
     };
@@ -327,7 +314,10 @@ fn installed<R: Runtime, M: Memory, C: FactoryCell<M>>(
     target: &str,
     sha: Vec<u8>,
 ) -> Next {
-    cell.with(|f| f.contracts.set_installed(&task.contract, target, &sha));
+    cell.with(|f| {
+        f.contracts.set_installed(&task.contract, target, &sha);
+        f.upgrades.prove_install(task.id, task.step);
+    });
     advance(rt, cell, task, TaskState::Starting, format!("installed {target}"));
     Next::Continue
 }
@@ -365,26 +355,37 @@ async fn verify<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, mut 
     let Some(target) = task.step_target().map(str::to_string) else {
         return fail_over(rt, cell, task, "the task has no step to verify".into());
     };
-    let sha = cell.with(|f| sha_of(f, &target)).unwrap_or_default();
     // Health first: while a migration runs, each poll costs one call, not three.
-    let problem = match rt.contract_health(task.contract).await {
+    let health = rt.contract_health(task.contract).await;
+    // This heap saw the step's install succeed (its reply names the module: the bytes whose sha256 the registry
+    // checked) and the task is past its start: the module and the run status are proven, not read again. After the
+    // factory's own upgrade the proof is gone and the facts are read.
+    let proven = matches!(&health, Ok(h) if h.ok) && cell.with(|f| f.upgrades.take_install_proof(task.id, task.step));
+    let problem = match health {
         Err(e) => Some((false, format!("health(): {e}"))),
         // The contract's own words (`migrating: …`) select the longer grace below.
         Ok(h) if !h.ok && h.message.starts_with("migrating") => Some((false, h.message)),
         Ok(h) if !h.ok => Some((false, format!("health(): {}", h.message))),
-        Ok(_) => match rt.canister_status(task.contract).await {
-            Err(e) => Some((false, format!("canister_status: {e}"))),
-            Ok(facts) if facts.module_hash.as_deref() != Some(&sha[..]) => Some((
-                true,
-                format!("module hash {} is not {target}'s", hex::encode(facts.module_hash.unwrap_or_default())),
-            )),
-            Ok(facts) if facts.status != RunStatus::Running => Some((false, "not running yet".to_string())),
-            Ok(_) => match rt.contract_version(task.contract).await {
-                Err(e) => Some((false, format!("version(): {e}"))),
-                Ok(v) if v != target => Some((true, format!("version() answers {v}, not {target}"))),
-                Ok(_) => None,
-            },
-        },
+        Ok(_) => {
+            let facts = match proven {
+                true => None,
+                false => Some(rt.canister_status(task.contract).await),
+            };
+            let sha = cell.with(|f| sha_of(f, &target)).unwrap_or_default();
+            match facts {
+                Some(Err(e)) => Some((false, format!("canister_status: {e}"))),
+                Some(Ok(facts)) if facts.module_hash.as_deref() != Some(&sha[..]) => Some((
+                    true,
+                    format!("module hash {} is not {target}'s", hex::encode(facts.module_hash.unwrap_or_default())),
+                )),
+                Some(Ok(facts)) if facts.status != RunStatus::Running => Some((false, "not running yet".to_string())),
+                _ => match rt.contract_version(task.contract).await {
+                    Err(e) => Some((false, format!("version(): {e}"))),
+                    Ok(v) if v != target => Some((true, format!("version() answers {v}, not {target}"))),
+                    Ok(_) => None,
+                },
+            }
+        }
     };
     match problem {
         None => {

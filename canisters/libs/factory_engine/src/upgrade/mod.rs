@@ -13,8 +13,10 @@
 
 pub mod api;
 pub mod machine;
+mod meta;
 pub mod owner;
 pub mod path;
+mod record_codec;
 pub mod rollouts;
 pub mod scheduler;
 pub mod store;

@@ -7,8 +7,10 @@ use fleet_api::{FleetError, Page, PageRequest};
 use ic_stable_structures::{Memory, StableBTreeMap, StableCell, StableLog};
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::api::*;
+pub use super::meta::{RolloutHot, TaskParams, UpgradeMeta};
 use crate::codec::candid_storable;
 use crate::memory::Mem;
 
@@ -108,15 +110,7 @@ impl Rollout {
     }
 }
 
-#[derive(CandidType, Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq)]
-pub struct UpgradeMeta {
-    pub next_rollout: u64,
-    pub next_task: u64,
-    /// The one rollout that is not over, if any.
-    pub active_rollout: Option<u64>,
-}
-
-candid_storable!(Rollout, UpgradeMeta, ContractUpgradeInfo, JournalEntry);
+candid_storable!(Rollout);
 
 pub struct UpgradeStore<M: Memory> {
     meta: StableCell<UpgradeMeta, Mem<M>>,
@@ -130,6 +124,12 @@ pub struct UpgradeStore<M: Memory> {
     journal: StableLog<JournalEntry, Mem<M>, Mem<M>>,
     journal_by_rollout: StableBTreeMap<(u64, u64), (), Mem<M>>,
     journal_by_contract: StableBTreeMap<(Principal, u64), (), Mem<M>>,
+    /// Heap only: sha256 of registry versions past uploading (a published module's hash never changes), so the
+    /// machine does not decode a registry record for each check.
+    sha_cache: BTreeMap<String, Vec<u8>>,
+    /// Heap only: `(task, step)` whose install this heap saw succeed (its reply, or a status read after a resume).
+    /// Empty after the factory's own upgrade, so a resumed verification reads the facts again.
+    proven_installs: BTreeSet<(u64, u32)>,
 }
 
 /// The memories of an `UpgradeStore`, in the order `memory.rs` names them.
@@ -158,6 +158,8 @@ impl<M: Memory> UpgradeStore<M> {
             journal: StableLog::init(m.journal_index, m.journal_data),
             journal_by_rollout: StableBTreeMap::init(m.journal_by_rollout),
             journal_by_contract: StableBTreeMap::init(m.journal_by_contract),
+            sha_cache: BTreeMap::new(),
+            proven_installs: BTreeSet::new(),
         }
     }
 
@@ -180,26 +182,102 @@ impl<M: Memory> UpgradeStore<M> {
             self.listed.insert((id, i as u32), *contract);
         }
         self.rollouts.insert(id, rollout.clone());
+        let hot = RolloutHot {
+            rollout: id,
+            counts: rollout.counts.clone(),
+            updated_at: rollout.updated_at,
+            params: TaskParams::of_plan(&rollout.plan),
+        };
         self.update_meta(|m| {
             m.next_rollout = id + 1;
             m.active_rollout = Some(id);
+            m.hot = Some(hot);
         });
         rollout
     }
 
+    /// A rollout as stored, with the hot fields of the active one merged in.
     pub fn rollout(&self, id: u64) -> Result<Rollout, FleetError> {
-        self.rollouts.get(&id).ok_or_else(|| FleetError::not_found(format!("rollout {id}")))
+        let mut rollout = self.rollouts.get(&id).ok_or_else(|| FleetError::not_found(format!("rollout {id}")))?;
+        if let Some(hot) = self.meta.get().hot.as_ref().filter(|h| h.rollout == id) {
+            rollout.counts = hot.counts.clone();
+            rollout.updated_at = rollout.updated_at.max(hot.updated_at);
+        }
+        Ok(rollout)
     }
 
     pub fn active_rollout(&self) -> Option<Rollout> {
-        self.meta.get().active_rollout.and_then(|id| self.rollouts.get(&id))
+        self.meta.get().active_rollout.and_then(|id| self.rollout(id).ok())
     }
 
-    pub fn put_rollout(&mut self, rollout: Rollout) {
+    /// Writes a rollout's cold fields (state, plan, cursors). Its counts are the hot ones while it is active; once
+    /// it is over they are written into the record and the hot part is dropped.
+    pub fn put_rollout(&mut self, mut rollout: Rollout) {
+        if let Some(hot) = self.meta.get().hot.as_ref().filter(|h| h.rollout == rollout.id) {
+            rollout.counts = hot.counts.clone();
+            rollout.updated_at = rollout.updated_at.max(hot.updated_at);
+        }
         if rollout.state.is_over() && self.meta.get().active_rollout == Some(rollout.id) {
-            self.update_meta(|m| m.active_rollout = None);
+            self.update_meta(|m| {
+                m.active_rollout = None;
+                m.hot = None;
+            });
         }
         self.rollouts.insert(rollout.id, rollout);
+    }
+
+    /// The hot fields of rollout `id` if it is the active one, filled from its record the first time (a cell
+    /// written by format 1 has none).
+    fn hot_of(&mut self, id: u64) -> Option<RolloutHot> {
+        let meta = self.meta.get();
+        if meta.active_rollout != Some(id) {
+            return None;
+        }
+        if let Some(hot) = meta.hot.as_ref().filter(|h| h.rollout == id) {
+            return Some(hot.clone());
+        }
+        let record = self.rollouts.get(&id)?;
+        let hot = RolloutHot {
+            rollout: id,
+            counts: record.counts.clone(),
+            updated_at: record.updated_at,
+            params: TaskParams::of_plan(&record.plan),
+        };
+        self.update_meta(|m| m.hot = Some(hot.clone()));
+        Some(hot)
+    }
+
+    /// Moves one task of rollout `id` from one count to another (`from` `None`: a new task).
+    fn count_transition(&mut self, id: u64, from: Option<TaskState>, to: TaskState, at: u64) {
+        if let Some(mut hot) = self.hot_of(id) {
+            if let Some(from) = from {
+                let slot = hot.counts.slot(from);
+                *slot = slot.saturating_sub(1);
+            }
+            *hot.counts.slot(to) += 1;
+            hot.updated_at = hot.updated_at.max(at);
+            self.update_meta(|m| m.hot = Some(hot));
+        } else if let Some(mut rollout) = self.rollouts.get(&id) {
+            // Not the active rollout (never expected: only its tasks move): the record itself keeps the counts.
+            if let Some(from) = from {
+                let slot = rollout.counts.slot(from);
+                *slot = slot.saturating_sub(1);
+            }
+            *rollout.counts.slot(to) += 1;
+            rollout.updated_at = rollout.updated_at.max(at);
+            self.rollouts.insert(id, rollout);
+        }
+    }
+
+    /// The knobs of a task of rollout `id` (0: an owner's upgrade, the defaults): from the hot cell, no record read.
+    pub fn task_params(&self, id: u64) -> TaskParams {
+        if id == 0 {
+            return TaskParams::default();
+        }
+        match self.meta.get().hot.as_ref().filter(|h| h.rollout == id) {
+            Some(hot) => hot.params,
+            None => self.rollouts.get(&id).map(|r| TaskParams::of_plan(&r.plan)).unwrap_or_default(),
+        }
     }
 
     pub fn listed(&self, rollout: u64, index: u32) -> Option<Principal> {
@@ -222,6 +300,7 @@ impl<M: Memory> UpgradeStore<M> {
         self.update_meta(|m| m.next_task = id + 1);
         if let Some(r) = rollout {
             *r.counts.slot(task.state) += 1;
+            self.count_transition(r.id, None, task.state, task.state_since);
         }
         self.by_state.insert((task.rollout, task.state.code(), id), ());
         if !task.state.is_terminal() {
@@ -245,13 +324,7 @@ impl<M: Memory> UpgradeStore<M> {
             self.by_state.remove(&(task.rollout, before.code(), task.id));
             self.by_state.insert((task.rollout, task.state.code(), task.id), ());
             if task.rollout != 0 {
-                if let Some(mut rollout) = self.rollouts.get(&task.rollout) {
-                    let slot = rollout.counts.slot(before);
-                    *slot = slot.saturating_sub(1);
-                    *rollout.counts.slot(task.state) += 1;
-                    rollout.updated_at = task.state_since;
-                    self.rollouts.insert(rollout.id, rollout);
-                }
+                self.count_transition(task.rollout, Some(before), task.state, task.state_since);
             }
             if task.state.is_terminal() {
                 let mut info = self.contract_info(&task.contract);
@@ -310,6 +383,25 @@ impl<M: Memory> UpgradeStore<M> {
 
     pub fn put_contract_info(&mut self, contract: Principal, info: ContractUpgradeInfo) {
         self.contracts.insert(contract, info);
+    }
+
+    // --- heap knowledge ---
+
+    pub fn cached_sha(&self, version: &str) -> Option<Vec<u8>> {
+        self.sha_cache.get(version).cloned()
+    }
+
+    pub fn cache_sha(&mut self, version: &str, sha: Vec<u8>) {
+        self.sha_cache.insert(version.to_string(), sha);
+    }
+
+    pub fn prove_install(&mut self, task: u64, step: u32) {
+        self.proven_installs.insert((task, step));
+    }
+
+    /// Whether this heap saw the install of `(task, step)` succeed; forgets it.
+    pub fn take_install_proof(&mut self, task: u64, step: u32) -> bool {
+        self.proven_installs.remove(&(task, step))
     }
 
     // --- journal ---

@@ -84,16 +84,12 @@ fn an_owner_upgrade_stops_snapshots_installs_starts_and_verifies() {
     assert_eq!(u.env.rt.canister(&u.contract).unwrap().snapshots.len(), 1);
     let calls = u.env.rt.calls();
     let order: Vec<&str> = calls.iter().copied().skip_while(|c| *c != "stop_canister").collect();
+    // The straight path: no listing before the snapshot, no status read after the start (the replies proved it).
     assert_eq!(
         &order[..5],
-        [
-            "stop_canister",
-            "list_canister_snapshots",
-            "take_canister_snapshot",
-            "install_code(upgrade)",
-            "start_canister"
-        ]
+        ["stop_canister", "take_canister_snapshot", "install_code(upgrade)", "start_canister", "health"]
     );
+    assert!(!order.contains(&"canister_status") && !order.contains(&"list_canister_snapshots"), "{order:?}");
     // The journal has every transition.
     let journal =
         u.env.factory.borrow().upgrades.journal_page(
@@ -102,6 +98,42 @@ fn an_owner_upgrade_stops_snapshots_installs_starts_and_verifies() {
         );
     assert_eq!(journal.items.first().map(|e| e.to), Some(TaskState::Done));
     assert!(journal.total >= 6, "{journal:?}");
+}
+
+#[test]
+fn a_snapshot_the_owner_deleted_is_not_replaced_the_contracts_snapshots_are_listed_and_a_new_one_taken() {
+    let u = upgradable();
+    block_on(upgrade_my_contract(&u.env.rt, &u.env.factory, owner(), u.contract, None)).unwrap();
+    // The owner (a controller) deletes the factory's snapshot; then 1.2.0 comes out.
+    u.env.rt.canisters.borrow_mut().get_mut(&u.contract).unwrap().snapshots.clear();
+    let v3 = u.env.publish("1.2.0", 2_000).unwrap();
+    u.env.rt.module_versions.borrow_mut().insert(v3.clone(), "1.2.0".into());
+    let first = u.env.rt.calls().len();
+    let view = block_on(upgrade_my_contract(&u.env.rt, &u.env.factory, owner(), u.contract, None)).unwrap();
+    assert_eq!(view.state, TaskState::Done, "{view:?}");
+    let calls = u.env.rt.calls()[first..].to_vec();
+    let order: Vec<&str> = calls.into_iter().skip_while(|c| *c != "stop_canister").take(4).collect();
+    assert_eq!(order, ["stop_canister", "take_canister_snapshot", "list_canister_snapshots", "take_canister_snapshot"]);
+    assert_eq!(u.env.rt.canister(&u.contract).unwrap().snapshots.len(), 1);
+    let f = u.env.factory.borrow();
+    let known = f.upgrades.contract_info(&u.contract).last_snapshot.unwrap();
+    assert_eq!(u.env.rt.canister(&u.contract).unwrap().snapshots[0].0, known.id.to_vec(), "the new one is recorded");
+}
+
+#[test]
+fn a_verification_resumed_after_the_factorys_upgrade_reads_the_facts_again() {
+    let u = upgradable();
+    u.env.rt.migrating.borrow_mut().insert(u.contract);
+    let view = block_on(upgrade_my_contract(&u.env.rt, &u.env.factory, owner(), u.contract, None)).unwrap();
+    assert_eq!(view.state, TaskState::Verifying, "{view:?}");
+    // The factory's own upgrade: the heap (and what its replies proved) is gone.
+    u.env.upgrade();
+    u.env.rt.migrating.borrow_mut().clear();
+    let first = u.env.rt.calls().len();
+    drive(&u.env);
+    assert_eq!(assert_settled(&u, view.id), TaskState::Done);
+    let calls = u.env.rt.calls()[first..].to_vec();
+    assert!(calls.contains(&"canister_status"), "a resumed verification reads the module hash: {calls:?}");
 }
 
 #[test]
