@@ -115,6 +115,20 @@ mod ic {
         sender_canister_version: Option<u64>,
     }
 
+    /// The part of `canister_status`'s reply the engine uses.
+    #[derive(candid::CandidType, candid::Deserialize)]
+    struct StatusReply {
+        status: mgmt::CanisterStatusType,
+        settings: StatusSettings,
+        module_hash: Option<serde_bytes::ByteBuf>,
+        cycles: candid::Nat,
+    }
+
+    #[derive(candid::CandidType, candid::Deserialize)]
+    struct StatusSettings {
+        controllers: Vec<Principal>,
+    }
+
     async fn install(
         mode: mgmt::CanisterInstallMode,
         canister: Principal,
@@ -204,11 +218,18 @@ mod ic {
         }
 
         async fn canister_status(&self, canister: Principal) -> CallResult<CanisterFacts> {
-            let status =
-                mgmt::canister_status(&mgmt::CanisterStatusArgs { canister_id: canister }).await.map_err(describe)?;
+            // Only the fields the engine reads: candid skips the rest of the reply (memory metrics, query
+            // stats, the other settings) without building them.
+            let status: StatusReply =
+                ic_cdk::call::Call::bounded_wait(Principal::management_canister(), "canister_status")
+                    .with_arg(mgmt::CanisterStatusArgs { canister_id: canister })
+                    .await
+                    .map_err(describe)?
+                    .candid()
+                    .map_err(describe)?;
             let cycles = u128::try_from(status.cycles.0).map_err(|_| "cycle balance beyond 128 bits".to_string())?;
             Ok(CanisterFacts {
-                module_hash: status.module_hash,
+                module_hash: status.module_hash.map(|h| h.into_vec()),
                 controllers: status.settings.controllers,
                 status: match status.status {
                     mgmt::CanisterStatusType::Running => RunStatus::Running,
