@@ -15,7 +15,12 @@ use crate::{FactoryCell, IcRuntime};
 pub const TICK_EVERY: Duration = Duration::from_secs(2);
 
 /// Instructions a tick may spend considering contracts before it leaves the rest to the next tick.
-pub const TICK_INSTRUCTION_BUDGET: u64 = 30_000_000;
+pub const TICK_INSTRUCTION_BUDGET: u64 = 25_000_000;
+
+/// A task the tick spawned runs its first segment (up to its first call) in the tick's own message; past this
+/// count it does not start, and the next tick runs it (a queued task stays queued, an in-flight one is resumed).
+/// The longest first segment (an install reading the module) stays well under the 50 M a tick may cost.
+pub const TICK_TASKS_BUDGET: u64 = 42_000_000;
 
 thread_local! {
     /// Heap only: whether a tick is already scheduled (empty after an upgrade, when `post_upgrade` re-arms).
@@ -42,7 +47,9 @@ fn tick() {
     let plan = CanisterState.with(|f| f.plan_tick(now(), ic_cdk::api::canister_self(), &over_budget));
     for id in plan.run {
         ic_cdk::futures::spawn(async move {
-            crate::upgrade::machine::run_task(&IcRuntime, &CanisterState, id).await;
+            if ic_cdk::api::performance_counter(0) < TICK_TASKS_BUDGET {
+                crate::upgrade::machine::run_task(&IcRuntime, &CanisterState, id).await;
+            }
         });
     }
     for contract in plan.unstick {
@@ -50,12 +57,16 @@ fn tick() {
             let _ = crate::Runtime::start_canister(&IcRuntime, contract).await;
         });
     }
-    let used = ic_cdk::api::performance_counter(1);
-    CanisterState.with(|f| {
-        f.contracts.update_stats(|s| {
-            s.last_scheduler_tick_instructions = Some(used);
-            s.max_scheduler_tick_instructions = Some(s.max_scheduler_tick_instructions.unwrap_or(0).max(used));
-        })
+    // The spawned futures run their first segment (up to their first call) in this same message, after this
+    // function returns, in spawn order: a last one reads the message's whole count.
+    ic_cdk::futures::spawn(async {
+        let used = ic_cdk::api::performance_counter(1);
+        CanisterState.with(|f| {
+            f.contracts.update_stats(|s| {
+                s.last_scheduler_tick_instructions = Some(used);
+                s.max_scheduler_tick_instructions = Some(s.max_scheduler_tick_instructions.unwrap_or(0).max(used));
+            })
+        });
     });
 }
 

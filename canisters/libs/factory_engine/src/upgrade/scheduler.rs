@@ -26,6 +26,9 @@ pub struct TickPlan {
     pub unstick: Vec<Principal>,
 }
 
+/// Paths planned during one tick, by installed version.
+type PathCache = std::collections::BTreeMap<String, Result<Vec<String>, String>>;
+
 /// Most owner upgrades resumed per tick.
 const OWNER_TASKS_PER_TICK: usize = 50;
 
@@ -84,16 +87,19 @@ impl<M: Memory> Factory<M> {
         }
     }
 
-    /// Considers up to `batch_size` more contracts of the selector while fewer than `max_concurrency` wait queued.
+    /// Considers up to `batch_size` more contracts of the selector while fewer than `max_concurrency` are queued or
+    /// in flight (queueing more than can start would spend the tick's budget on admissions instead of starts).
     fn admit(&mut self, rollout: &mut Rollout, now: u64, over_budget: &dyn Fn() -> bool) {
         // Read from the registry only if a contract is considered this tick.
         let mut versions: Option<Vec<PlannedVersion>> = None;
+        // Most contracts share their installed version: one path per version per tick.
+        let mut paths = PathCache::new();
         let Ok(target) = Version::parse(&rollout.plan.target_version) else { return };
         let mut considered = 0;
         let was_complete = rollout.selection_complete;
         while !rollout.selection_complete
             && considered < rollout.plan.batch_size
-            && rollout.counts.queued < u64::from(rollout.plan.max_concurrency)
+            && rollout.counts.queued + rollout.counts.in_flight < u64::from(rollout.plan.max_concurrency)
         {
             if over_budget() {
                 break;
@@ -110,7 +116,7 @@ impl<M: Memory> Factory<M> {
             considered += 1;
             rollout.considered += 1;
             let versions = versions.get_or_insert_with(|| self.registry.planned_versions());
-            let (state, path, from, reason) = self.eligibility(&contract, &target, versions);
+            let (state, path, from, reason) = self.eligibility(&contract, &target, versions, &mut paths);
             if state == TaskState::Queued {
                 rollout.selected += 1;
             }
@@ -166,6 +172,7 @@ impl<M: Memory> Factory<M> {
         contract: &Principal,
         target: &Version,
         versions: &[PlannedVersion],
+        paths: &mut PathCache,
     ) -> (TaskState, Vec<String>, String, Option<String>) {
         let skip = |from: String, why: String| (TaskState::Skipped, vec![], from, Some(why));
         let Some(record) = self.contracts.get(contract) else {
@@ -187,9 +194,14 @@ impl<M: Memory> Factory<M> {
         if installed == *target {
             return skip(from, "AlreadyAtTarget".into());
         }
-        match plan(&installed, target, versions) {
-            Ok(steps) => (TaskState::Queued, steps.iter().map(|s| s.version.to_string()).collect(), from, None),
-            Err(e) => skip(from, format!("NoPath: {e}")),
+        let planned = paths.entry(record.version.clone()).or_insert_with(|| {
+            plan(&installed, target, versions)
+                .map(|steps| steps.iter().map(|s| s.version.to_string()).collect())
+                .map_err(|e| format!("NoPath: {e}"))
+        });
+        match planned {
+            Ok(steps) => (TaskState::Queued, steps.clone(), from, None),
+            Err(why) => skip(from, why.clone()),
         }
     }
 
