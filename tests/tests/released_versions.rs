@@ -234,3 +234,29 @@ fn the_current_build_reports_the_schema_its_cargo_toml_declares() {
         );
     }
 }
+
+/// The launchpad's failed sale (one contract holds one sale, so it has no committed fixture of its own): captured at
+/// test time on the released 1.0.0 bytes, loaded into those bytes again, upgraded to the current build, and checked
+/// (everyone refunded exactly once, nothing owed or held) before and after.
+#[test]
+fn a_failed_launchpad_sale_on_the_released_bytes_survives_the_upgrade_to_the_current_build() {
+    let scenario: &dyn released::ReleasedKind = &released::LaunchpadFailedSale;
+    let release =
+        releases().into_iter().find(|r| r.kind == "launchpad" && r.version == "1.0.0").expect("launchpad 1.0.0");
+    let release_wasm = read(&release.wasm);
+    let fixture = released::capture(scenario, &release.version, &release_wasm).expect("the failed sale on 1.0.0");
+    assert_eq!(fixture.schema_version, release.schema);
+
+    let ic = released::fixture_instance();
+    let id = released::load(&ic, scenario, &release.version, &release_wasm, &fixture.stable_memory).expect("load");
+    let contract = Contract { ic: &ic, id, owner: released::fixture_owner() };
+    let before = scenario.observe(&contract).unwrap();
+    released::same_view(&fixture.state, &before).unwrap_or_else(|e| panic!("reloaded failed sale: {e:#}"));
+    scenario.check_live(&contract, &before).unwrap_or_else(|e| panic!("failed sale before the upgrade: {e:#}"));
+    let current = canister_wasm("launchpad");
+    let current_version = factory_engine::registry::wasm_meta::read_metadata(&current).unwrap().version.unwrap();
+    released::upgrade(&ic, id, &current, &current_version).unwrap_or_else(|e| panic!("upgrade: {e:#}"));
+    let after = scenario.observe(&contract).unwrap();
+    released::same_view(&before, &after).unwrap_or_else(|e| panic!("failed sale → {current_version}: {e:#}"));
+    scenario.check_live(&contract, &before).unwrap_or_else(|e| panic!("failed sale → {current_version}: {e:#}"));
+}

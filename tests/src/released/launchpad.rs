@@ -60,24 +60,7 @@ impl ReleasedKind for Launchpad {
     }
 
     fn init_arg(&self, ic: &PocketIc, owner: Principal, version: &str) -> Result<Vec<u8>> {
-        let sale = super::install_token_ledger(ic, owner, vec![(account(owner), Nat::from(OWNER_SALE_TOKENS))])?;
-        let funds = (0..BUYERS).map(|i| (account(buyer(i)), Nat::from(BUYER_FUNDS))).collect();
-        let payment = super::install_token_ledger(ic, owner, funds)?;
-        let args = LaunchpadArgs {
-            name: "Fixture seed round".into(),
-            sale_ledger: sale,
-            payment_ledger: payment,
-            price: Price { payment: Nat::from(1u8), tokens: Nat::from(TOKENS_PER_PAYMENT) },
-            soft_cap: Nat::from(100_000u32),
-            hard_cap: Nat::from(1_000_000u32),
-            start_time: FIXTURE_TIME_NANOS + HOUR_NANOS,
-            end_time: FIXTURE_TIME_NANOS + 2 * HOUR_NANOS,
-            min_per_buyer: Nat::from(1_000u32),
-            max_per_buyer: Nat::from(MAX_PER_BUYER),
-            allow_list: None,
-            vesting: None,
-        };
-        Ok(candid::encode_one(ContractInit { factory: None, owner, version: version.into(), args })?)
+        sale_init(ic, owner, version, 100_000)
     }
 
     fn scenario(&self, launchpad: &Contract<'_>) -> Result<Vec<String>> {
@@ -89,21 +72,7 @@ impl ReleasedKind for Launchpad {
             ),
             "install: 1 payment unit buys 4 tokens, soft cap 100_000, hard cap 1_000_000, 1_000 to 300_000 per buyer, open from 1 h after install for 1 h, no vesting".to_string(),
         ];
-        let required = nat_to_u128(&sale.required_funding)?;
-        let deposit = TransferArg {
-            from_subaccount: None,
-            to: account(launchpad.id),
-            fee: None,
-            created_at_time: None,
-            memo: None,
-            amount: Nat::from(required),
-        };
-        let (sent,): (Result<Nat, TransferError>,) =
-            ledger(launchpad, sale.sale_ledger).update(launchpad.owner, "icrc1_transfer", (deposit,))?;
-        sent.map_err(|e| anyhow::anyhow!("funding deposit: {e:?}"))?;
-        let (report,): (Result<FundingReport, FleetError>,) = launchpad.update(launchpad.owner, "checkFunding", ())?;
-        let report = report.map_err(|e| anyhow::anyhow!("checkFunding: {e}"))?;
-        ensure!(report.funded, "not funded: {report:?}");
+        let required = fund(launchpad)?;
         calls.push(format!("the owner deposits the required {required} sale tokens; checkFunding: funded"));
 
         settle(launchpad.ic, Duration::from_nanos(HOUR_NANOS));
@@ -222,6 +191,131 @@ impl ReleasedKind for Launchpad {
         let late = contribute(launchpad, buyer(BUYERS - 1), 1_000)?;
         ensure!(late.is_err(), "a contribution after the sale answered {late:?}");
         super::same_view(before, &self.observe(launchpad)?).context("after refused claims and contribution")
+    }
+}
+
+/// Both ledgers (the owner holds the sale tokens, the buyers the payment) and the sale's install argument: 1 payment
+/// unit buys 4 tokens, hard cap 1_000_000, 1_000 to 300_000 per buyer, open from 1 h after the fixture clock for 1 h.
+fn sale_init(ic: &PocketIc, owner: Principal, version: &str, soft_cap: u128) -> Result<Vec<u8>> {
+    let sale = super::install_token_ledger(ic, owner, vec![(account(owner), Nat::from(OWNER_SALE_TOKENS))])?;
+    let funds = (0..BUYERS).map(|i| (account(buyer(i)), Nat::from(BUYER_FUNDS))).collect();
+    let payment = super::install_token_ledger(ic, owner, funds)?;
+    let args = LaunchpadArgs {
+        name: "Fixture seed round".into(),
+        sale_ledger: sale,
+        payment_ledger: payment,
+        price: Price { payment: Nat::from(1u8), tokens: Nat::from(TOKENS_PER_PAYMENT) },
+        soft_cap: Nat::from(soft_cap),
+        hard_cap: Nat::from(1_000_000u32),
+        start_time: FIXTURE_TIME_NANOS + HOUR_NANOS,
+        end_time: FIXTURE_TIME_NANOS + 2 * HOUR_NANOS,
+        min_per_buyer: Nat::from(1_000u32),
+        max_per_buyer: Nat::from(MAX_PER_BUYER),
+        allow_list: None,
+        vesting: None,
+    };
+    Ok(candid::encode_one(ContractInit { factory: None, owner, version: version.into(), args })?)
+}
+
+/// The owner deposits what the hard cap needs and calls `checkFunding`; returns the deposit.
+fn fund(launchpad: &Contract<'_>) -> Result<u128> {
+    let sale = info(launchpad)?;
+    let required = nat_to_u128(&sale.required_funding)?;
+    let deposit = TransferArg {
+        from_subaccount: None,
+        to: account(launchpad.id),
+        fee: None,
+        created_at_time: None,
+        memo: None,
+        amount: Nat::from(required),
+    };
+    let (sent,): (Result<Nat, TransferError>,) =
+        ledger(launchpad, sale.sale_ledger).update(launchpad.owner, "icrc1_transfer", (deposit,))?;
+    sent.map_err(|e| anyhow::anyhow!("funding deposit: {e:?}"))?;
+    let (report,): (Result<FundingReport, FleetError>,) = launchpad.update(launchpad.owner, "checkFunding", ())?;
+    let report = report.map_err(|e| anyhow::anyhow!("checkFunding: {e}"))?;
+    ensure!(report.funded, "not funded: {report:?}");
+    Ok(required)
+}
+
+/// A sale that fails (soft cap 900_000, 4 buyers raise 380_000): not a committed fixture (one contract holds one
+/// sale), but the same capture → load → upgrade path run at test time on the released bytes
+/// (`released_versions.rs`): one buyer claims its refund at once, the refund job pays the others, the sale tokens
+/// go back to the owner. Live invariants: everyone refunded exactly its contribution (amount and fee) by one
+/// executed transfer, nothing owed or held, a second claim and a stranger's refused.
+pub struct FailedSale;
+
+const FAILED_SALE_BUYERS: usize = 4;
+
+impl ReleasedKind for FailedSale {
+    fn kind(&self) -> &'static str {
+        "launchpad"
+    }
+
+    fn init_arg(&self, ic: &PocketIc, owner: Principal, version: &str) -> Result<Vec<u8>> {
+        sale_init(ic, owner, version, 900_000)
+    }
+
+    fn scenario(&self, launchpad: &Contract<'_>) -> Result<Vec<String>> {
+        let required = fund(launchpad)?;
+        let payment = info(launchpad)?.payment_ledger;
+        settle(launchpad.ic, Duration::from_nanos(HOUR_NANOS));
+        for i in 0..FAILED_SALE_BUYERS {
+            approve(launchpad, payment, buyer(i), contribution(i) + 10_000)?;
+            contribute(launchpad, buyer(i), contribution(i))?.map_err(|e| anyhow::anyhow!("buyer {i}: {e}"))?;
+        }
+        launchpad.ic.advance_time(Duration::from_nanos(HOUR_NANOS));
+        let (early,): (Result<TransferInfo, FleetError>,) = launchpad.update(buyer(1), "claim", ())?;
+        let early = early.map_err(|e| anyhow::anyhow!("refund by claim: {e}"))?;
+        ensure!(early.purpose == TransferPurpose::Refund { buyer: buyer(1) }, "{early:?}");
+        settle(launchpad.ic, Duration::from_secs(1));
+        let sale = info(launchpad)?;
+        ensure!(sale.status == LaunchpadStatus::Failed, "not failed: {sale:?}");
+        Ok(vec![
+            format!("funded with {required}; {FAILED_SALE_BUYERS} buyers contribute 380_000 against a soft cap of 900_000"),
+            "past end_time buyer 1 claims its refund; the timer decides Failed, the refund job pays the others and returns the sale tokens".into(),
+        ])
+    }
+
+    fn observe(&self, launchpad: &Contract<'_>) -> Result<Value> {
+        Launchpad.observe(launchpad)
+    }
+
+    fn check_live(&self, launchpad: &Contract<'_>, before: &Value) -> Result<()> {
+        let sale = info(launchpad)?;
+        ensure!(sale.status == LaunchpadStatus::Failed, "{sale:?}");
+        let buyers = buyers(launchpad)?;
+        ensure!(buyers.len() == FAILED_SALE_BUYERS, "{} buyers", buyers.len());
+        let transfers: Vec<TransferInfo> = all_pages(launchpad, "getTransfers")?;
+        let mut raised = 0u128;
+        for b in &buyers {
+            let contributed = nat_to_u128(&b.contributed)?;
+            raised += contributed;
+            ensure!(nat_to_u128(&b.claimed)? == contributed, "{} refunded {} of {contributed}", b.buyer, b.claimed);
+            ensure!(nat_to_u128(&b.claimable)? == 0, "{} can still claim {}", b.buyer, b.claimable);
+            let refunds: Vec<&TransferInfo> =
+                transfers.iter().filter(|t| t.purpose == TransferPurpose::Refund { buyer: b.buyer }).collect();
+            ensure!(refunds.len() == 1, "{} has {} refund transfers", b.buyer, refunds.len());
+            let r = refunds[0];
+            ensure!(matches!(r.state, TransferState::Executed { .. }), "refund of {}: {:?}", b.buyer, r.state);
+            ensure!(nat_to_u128(&r.amount)? + nat_to_u128(&r.fee)? == contributed, "refund of {}: {r:?}", b.buyer);
+        }
+        ensure!(nat_to_u128(&sale.raised)? == raised, "contributions add up to {raised}: {sale:?}");
+        ensure!(sale.refund_cursor == FAILED_SALE_BUYERS as u64, "{sale:?}");
+        for owed in [&sale.payment_owed, &sale.tokens_owed, &sale.payment_held, &sale.sale_held] {
+            ensure!(nat_to_u128(owed)? == 0, "something is still owed or held: {sale:?}");
+        }
+        ensure!(
+            transfers
+                .iter()
+                .any(|t| t.purpose == TransferPurpose::SaleReturn && matches!(t.state, TransferState::Executed { .. })),
+            "the sale tokens went back to the owner"
+        );
+        let (again,): (Result<TransferInfo, FleetError>,) = launchpad.update(buyer(0), "claim", ())?;
+        ensure!(again.is_err(), "a second refund answered {again:?}");
+        let (stranger_claim,): (Result<TransferInfo, FleetError>,) = launchpad.update(stranger(), "claim", ())?;
+        ensure!(stranger_claim.is_err(), "a stranger's claim answered {stranger_claim:?}");
+        super::same_view(before, &self.observe(launchpad)?).context("after refused claims")
     }
 }
 

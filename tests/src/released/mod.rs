@@ -15,6 +15,8 @@ mod launchpad;
 mod multisig;
 mod token;
 
+pub use launchpad::FailedSale as LaunchpadFailedSale;
+
 use anyhow::{ensure, Context, Result};
 use candid::utils::{ArgumentDecoder, ArgumentEncoder};
 use candid::Principal;
