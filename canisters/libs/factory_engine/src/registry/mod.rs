@@ -358,6 +358,14 @@ impl<M: Memory> Registry<M> {
             .map_err(|e| FleetError::Internal(format!("encoding the upgrade argument: {e}")))
     }
 
+    /// `upgrade_arg_bytes` of a record already read (an installable one: the caller checked).
+    pub fn upgrade_arg_bytes_of(&self, record: &VersionRecord) -> Result<Vec<u8>, FleetError> {
+        let upgrade =
+            ContractUpgrade { version: record.version.clone(), migration_arg: record.upgrade.post_upgrade_arg.clone() };
+        candid::encode_one(Some(upgrade))
+            .map_err(|e| FleetError::Internal(format!("encoding the upgrade argument: {e}")))
+    }
+
     /// `getRegistrySummary` (and `getHealth`): from the index, no record is read.
     pub fn summary(&self) -> RegistrySummary {
         let index = self.index.get();

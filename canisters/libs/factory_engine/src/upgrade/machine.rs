@@ -272,7 +272,7 @@ async fn install<R: Runtime, M: Memory, C: FactoryCell<M>>(rt: &R, cell: &C, mut
         if !record.is_installable() {
             return Err(format!("version {target} became {:?}", record.status));
         }
-        let arg = f.registry.upgrade_arg_bytes(&target).map_err(|e| e.to_string())?;
+        let arg = f.registry.upgrade_arg_bytes_of(&record).map_err(|e| e.to_string())?;
         let chunked = record.size + arg.len() as u64 > f.config().chunked_install_threshold;
         Ok((record, arg, chunked))
     });

@@ -373,3 +373,11 @@ fn release_contract_removes_the_factory_from_the_controllers_and_detaches() {
     let again = block_on(upgrade_my_contract(&u.env.rt, &u.env.factory, owner(), u.contract, None));
     assert!(matches!(again, Err(fleet_api::FleetError::InvalidState(_))), "{again:?}");
 }
+
+#[test]
+fn the_install_argument_built_from_the_record_is_the_registrys_own() {
+    let u = upgradable();
+    let f = u.env.factory.borrow();
+    let record = f.registry.record("1.1.0").unwrap();
+    assert_eq!(f.registry.upgrade_arg_bytes_of(&record).unwrap(), f.registry.upgrade_arg_bytes("1.1.0").unwrap());
+}
