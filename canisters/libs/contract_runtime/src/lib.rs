@@ -25,12 +25,14 @@
 //! contract_runtime::contract_queries!(SPEC, kind_status);
 //! ```
 //! The building blocks the kinds share beside the lifecycle: [`reports`] (the participant and status reports to the
-//! factory, queued in stable memory and sent by a timer), [`timers`] (one timer per job, the retry backoff), [`testing`] (the kinds' native-test helpers).
+//! factory, queued in stable memory and sent by a timer), [`layout`] (hand-written versioned byte layouts for hot records), [`ledger`] (the calls to ledgers and other canisters, and what a failed one means), [`timers`] (one timer per job, the retry backoff), [`testing`] (the kinds' native-test helpers).
 //!
 //! No kind has a `pre_upgrade`: all state is in stable structures, so upgrades cost the same whatever the state size.
 
 pub mod deployment;
 pub mod factory_client;
+pub mod layout;
+pub mod ledger;
 pub mod memory;
 pub mod migration;
 pub mod reports;
@@ -45,6 +47,7 @@ pub use factory_client::{
 };
 pub use migration::{MigrationError, MigrationReport, MigrationStep};
 pub use reports::{FactoryNotifier, FactoryReports, ReportsCell};
+pub use runtime::ContractEnv;
 pub use store::{DeploymentNotice, InstallMode, InstallRecord, RuntimeStore};
 
 use fleet_api::{ContractKind, ContractUpgrade, FleetError};

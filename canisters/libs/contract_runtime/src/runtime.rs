@@ -10,6 +10,24 @@ use candid::Principal;
 use fleet_api::{ContractHealth, ContractInit, ContractUpgrade, FleetError};
 use std::cell::RefCell;
 
+/// Where a contract runs: the clock, its own id and its owner. Every kind's runtime trait has it as a supertrait; the
+/// provided methods are the canister's (ic-cdk and the runtime store), a fake overrides them.
+pub trait ContractEnv {
+    fn now(&self) -> u64 {
+        ic_cdk::api::time()
+    }
+
+    /// The contract's own principal: the owner of the accounts it holds tokens in.
+    fn self_id(&self) -> Principal {
+        ic_cdk::api::canister_self()
+    }
+
+    /// The contract's owner, as the runtime recorded it at install.
+    fn owner(&self) -> Principal {
+        owner()
+    }
+}
+
 thread_local! {
     static STORE: RefCell<RuntimeStore<crate::memory::Memory>> = RefCell::new(RuntimeStore::open(runtime_memory));
 }

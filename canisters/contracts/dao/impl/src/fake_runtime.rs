@@ -167,7 +167,7 @@ impl FakeRuntime {
     }
 }
 
-impl Runtime for FakeRuntime {
+impl contract_runtime::ContractEnv for FakeRuntime {
     fn now(&self) -> u64 {
         self.now.get()
     }
@@ -179,7 +179,9 @@ impl Runtime for FakeRuntime {
     fn owner(&self) -> Principal {
         self.owner
     }
+}
 
+impl Runtime for FakeRuntime {
     async fn icrc1_fee(&self, ledger: Principal) -> Result<Nat, FleetError> {
         if ledger != self.ledger_id {
             return Err(FleetError::call_failed(ledger, "icrc1_fee", "no such canister"));
@@ -190,7 +192,7 @@ impl Runtime for FakeRuntime {
     async fn icrc1_transfer(&self, ledger: Principal, arg: TransferArg) -> CallResult<Result<Nat, TransferError>> {
         self.sent_transfers.borrow_mut().push(arg.clone());
         let from = Account { owner: self.self_id, subaccount: arg.from_subaccount };
-        let now = self.now();
+        let now = self.now.get();
         self.ledger_call(ledger, |l| l.transfer(from, &arg, now))
     }
 
@@ -201,7 +203,7 @@ impl Runtime for FakeRuntime {
     ) -> CallResult<Result<Nat, TransferFromError>> {
         self.sent_transfers_from.borrow_mut().push(arg.clone());
         let spender = Account { owner: self.self_id, subaccount: arg.spender_subaccount };
-        let now = self.now();
+        let now = self.now.get();
         self.ledger_call(ledger, |l| l.transfer_from(spender, &arg, now))
     }
 }

@@ -1,54 +1,38 @@
-//! The real [`Runtime`]: inter-canister calls with ic-cdk.
-//!
-//! Ledger transfers are unbounded-wait calls: a reject then means the ledger did not execute them (or rejected them
-//! itself, changing nothing), except `SysUnknown`; an undecodable reply is an unknown outcome. `icrc1_fee` is a
-//! bounded-wait read. The factory callbacks are contract_runtime's (bounded-wait).
+//! The real [`Runtime`]: the calls of `contract_runtime::ledger` (transfers unbounded-wait, `icrc1_fee` a
+//! bounded-wait read) and the factory callbacks of `contract_runtime` (bounded-wait).
 
 use crate::runtime::{CallFailure, CallResult, Runtime};
 use candid::{CandidType, Nat, Principal};
+use contract_runtime::ledger;
 use fleet_api::FleetError;
-use ic_cdk::call::{Call, CallFailed, RejectCode};
 use icrc_ledger_types::icrc1::transfer::{TransferArg, TransferError};
 use icrc_ledger_types::icrc2::transfer_from::{TransferFromArgs, TransferFromError};
 use serde::de::DeserializeOwned;
 
 pub struct IcRuntime;
 
-async fn ledger_call<T: CandidType + DeserializeOwned>(call: Call<'_, '_>, method: &str) -> CallResult<T> {
-    match call.await {
-        Ok(reply) => reply.candid::<T>().map_err(|e| CallFailure::Unknown(format!("{method}: undecodable reply: {e}"))),
-        Err(CallFailed::CallRejected(rejected)) => {
-            let text = format!("{method} rejected ({:?}): {}", rejected.reject_code(), rejected.reject_message());
-            match rejected.reject_code() {
-                Ok(RejectCode::SysUnknown) | Err(_) => Err(CallFailure::Unknown(text)),
-                Ok(_) => Err(CallFailure::NotExecuted(text)),
-            }
+/// A ledger move: a rejected or undelivered one changed nothing (a ledger is a single-message callee), only an
+/// unknown outcome may have executed.
+async fn ledger_move<A: CandidType, T: CandidType + DeserializeOwned>(
+    ledger: Principal,
+    method: &str,
+    arg: A,
+) -> CallResult<T> {
+    ledger::unbounded(ledger, method, &(arg,)).await.map_err(|failure| match failure {
+        ledger::CallFailure::Unknown(reason) => CallFailure::Unknown(reason),
+        ledger::CallFailure::NotDelivered(reason) | ledger::CallFailure::RejectedByCallee(reason) => {
+            CallFailure::NotExecuted(reason)
         }
-        Err(other) => Err(CallFailure::NotExecuted(format!("{method} not sent: {other}"))),
-    }
+    })
 }
 
 impl Runtime for IcRuntime {
-    fn now(&self) -> u64 {
-        ic_cdk::api::time()
-    }
-
-    fn self_id(&self) -> Principal {
-        ic_cdk::api::canister_self()
-    }
-
-    fn owner(&self) -> Principal {
-        contract_runtime::runtime::owner()
-    }
-
     async fn icrc1_fee(&self, ledger: Principal) -> Result<Nat, FleetError> {
-        let failed = |e: &dyn std::fmt::Display| FleetError::call_failed(ledger, "icrc1_fee", e);
-        let reply = Call::bounded_wait(ledger, "icrc1_fee").await.map_err(|e| failed(&e))?;
-        reply.candid().map_err(|e| failed(&e))
+        ledger::icrc1_fee(ledger).await
     }
 
     async fn icrc1_transfer(&self, ledger: Principal, arg: TransferArg) -> CallResult<Result<Nat, TransferError>> {
-        ledger_call(Call::unbounded_wait(ledger, "icrc1_transfer").with_arg(arg), "icrc1_transfer").await
+        ledger_move(ledger, "icrc1_transfer", arg).await
     }
 
     async fn icrc2_transfer_from(
@@ -56,9 +40,12 @@ impl Runtime for IcRuntime {
         ledger: Principal,
         arg: TransferFromArgs,
     ) -> CallResult<Result<Nat, TransferFromError>> {
-        ledger_call(Call::unbounded_wait(ledger, "icrc2_transfer_from").with_arg(arg), "icrc2_transfer_from").await
+        ledger_move(ledger, "icrc2_transfer_from", arg).await
     }
 }
+
+/// The clock and ids of `contract_runtime`.
+impl contract_runtime::ContractEnv for IcRuntime {}
 
 /// The factory callbacks of `contract_runtime` (bounded-wait).
 impl contract_runtime::FactoryNotifier for IcRuntime {}

@@ -2,7 +2,7 @@
 //! (`crate::ic_runtime`), the tests' fake one (`crate::fake_runtime`) is an in-memory ledger with scripted faults.
 
 use candid::{Nat, Principal};
-use contract_runtime::FactoryNotifier;
+use contract_runtime::{ContractEnv, FactoryNotifier};
 use fleet_api::FleetError;
 use icrc_ledger_types::icrc1::transfer::{TransferArg, TransferError};
 use icrc_ledger_types::icrc2::transfer_from::{TransferFromArgs, TransferFromError};
@@ -27,15 +27,10 @@ impl CallFailure {
 
 pub type CallResult<T> = Result<T, CallFailure>;
 
-/// The factory callbacks are the contract runtime's [`FactoryNotifier`].
+/// The clock, ids and owner are the contract runtime's [`ContractEnv`], the factory callbacks its
+/// [`FactoryNotifier`].
 #[allow(async_fn_in_trait)] // Futures run on the canister's single thread; no Send bound wanted.
-pub trait Runtime: FactoryNotifier {
-    fn now(&self) -> u64;
-    /// The DAO's own principal: the owner of the treasury and staking accounts.
-    fn self_id(&self) -> Principal;
-    /// The contract's owner, as the contract runtime recorded it.
-    fn owner(&self) -> Principal;
-
+pub trait Runtime: ContractEnv + FactoryNotifier {
     async fn icrc1_fee(&self, ledger: Principal) -> Result<Nat, FleetError>;
     async fn icrc1_transfer(&self, ledger: Principal, arg: TransferArg) -> CallResult<Result<Nat, TransferError>>;
     async fn icrc2_transfer_from(

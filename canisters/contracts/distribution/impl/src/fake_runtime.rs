@@ -125,7 +125,7 @@ fn lost(reason: &str) -> SendFailure {
     SendFailure { reason: reason.into(), may_have_executed: true }
 }
 
-impl Runtime for FakeRuntime {
+impl contract_runtime::ContractEnv for FakeRuntime {
     fn now(&self) -> u64 {
         self.now.get()
     }
@@ -137,7 +137,9 @@ impl Runtime for FakeRuntime {
     fn owner(&self) -> Principal {
         self.owner
     }
+}
 
+impl Runtime for FakeRuntime {
     async fn icrc1_fee(&self, ledger: Principal) -> Result<Nat, FleetError> {
         if self.ledger_down.get() {
             return Err(FleetError::call_failed(ledger, "icrc1_fee", "stopped"));

@@ -3,19 +3,15 @@
 
 use crate::books::SendFailure;
 use candid::{Nat, Principal};
-use contract_runtime::FactoryNotifier;
+use contract_runtime::{ContractEnv, FactoryNotifier};
 use fleet_api::FleetError;
 use icrc_ledger_types::icrc1::account::Account;
 use icrc_ledger_types::icrc1::transfer::{TransferArg, TransferError};
 
-/// The factory callbacks are the contract runtime's [`FactoryNotifier`].
+/// The clock, ids and owner are the contract runtime's [`ContractEnv`], the factory callbacks its
+/// [`FactoryNotifier`].
 #[allow(async_fn_in_trait)] // Futures run on the canister's single thread; no Send bound wanted.
-pub trait Runtime: FactoryNotifier {
-    fn now(&self) -> u64;
-    /// The contract's own principal: its default account holds the tokens.
-    fn self_id(&self) -> Principal;
-    /// The contract's owner (the contract runtime keeps it).
-    fn owner(&self) -> Principal;
+pub trait Runtime: ContractEnv + FactoryNotifier {
     async fn icrc1_fee(&self, ledger: Principal) -> Result<Nat, FleetError>;
     async fn icrc1_balance_of(&self, ledger: Principal, account: Account) -> Result<Nat, FleetError>;
     async fn icrc1_transfer(
@@ -25,62 +21,31 @@ pub trait Runtime: FactoryNotifier {
     ) -> Result<Result<Nat, TransferError>, SendFailure>;
 }
 
-/// The real runtime: ic-cdk calls. Reads are bounded-wait; transfers are unbounded-wait, so a reject means the
-/// ledger did not execute them unless it is `SysUnknown`, and an undecodable reply is an unknown outcome.
+/// The real runtime: the calls of `contract_runtime::ledger` (reads bounded-wait; transfers unbounded-wait, so a
+/// reject means the ledger did not execute them unless it is `SysUnknown`, and an undecodable reply is an unknown
+/// outcome) and the factory callbacks of `contract_runtime`.
 pub struct IcRuntime;
 
-mod ic {
-    use super::*;
-    use ic_cdk::call::{Call, CallFailed, RejectCode};
-
-    impl Runtime for IcRuntime {
-        fn now(&self) -> u64 {
-            ic_cdk::api::time()
-        }
-
-        fn self_id(&self) -> Principal {
-            ic_cdk::api::canister_self()
-        }
-
-        fn owner(&self) -> Principal {
-            contract_runtime::runtime::owner()
-        }
-
-        async fn icrc1_fee(&self, ledger: Principal) -> Result<Nat, FleetError> {
-            let failed = |e: &dyn std::fmt::Display| FleetError::call_failed(ledger, "icrc1_fee", e);
-            let reply = Call::bounded_wait(ledger, "icrc1_fee").await.map_err(|e| failed(&e))?;
-            reply.candid().map_err(|e| failed(&e))
-        }
-
-        async fn icrc1_balance_of(&self, ledger: Principal, account: Account) -> Result<Nat, FleetError> {
-            let failed = |e: &dyn std::fmt::Display| FleetError::call_failed(ledger, "icrc1_balance_of", e);
-            let call = Call::bounded_wait(ledger, "icrc1_balance_of").with_arg(account);
-            let reply = call.await.map_err(|e| failed(&e))?;
-            reply.candid().map_err(|e| failed(&e))
-        }
-
-        async fn icrc1_transfer(
-            &self,
-            ledger: Principal,
-            arg: TransferArg,
-        ) -> Result<Result<Nat, TransferError>, SendFailure> {
-            match Call::unbounded_wait(ledger, "icrc1_transfer").with_arg(arg).await {
-                Ok(reply) => reply.candid().map_err(|e| SendFailure {
-                    reason: format!("undecodable reply from icrc1_transfer: {e}"),
-                    may_have_executed: true,
-                }),
-                Err(CallFailed::CallRejected(rejected)) => {
-                    let code = rejected.reject_code();
-                    Err(SendFailure {
-                        reason: format!("icrc1_transfer rejected ({code:?}): {}", rejected.reject_message()),
-                        may_have_executed: matches!(code, Ok(RejectCode::SysUnknown)),
-                    })
-                }
-                Err(other) => Err(SendFailure { reason: other.to_string(), may_have_executed: false }),
-            }
-        }
+impl Runtime for IcRuntime {
+    async fn icrc1_fee(&self, ledger: Principal) -> Result<Nat, FleetError> {
+        contract_runtime::ledger::icrc1_fee(ledger).await
     }
 
-    /// The factory callbacks of `contract_runtime` (bounded-wait).
-    impl contract_runtime::FactoryNotifier for IcRuntime {}
+    async fn icrc1_balance_of(&self, ledger: Principal, account: Account) -> Result<Nat, FleetError> {
+        contract_runtime::ledger::icrc1_balance_of(ledger, account).await
+    }
+
+    async fn icrc1_transfer(
+        &self,
+        ledger: Principal,
+        arg: TransferArg,
+    ) -> Result<Result<Nat, TransferError>, SendFailure> {
+        Ok(contract_runtime::ledger::unbounded(ledger, "icrc1_transfer", &(arg,)).await?)
+    }
 }
+
+/// The clock and ids of `contract_runtime`.
+impl contract_runtime::ContractEnv for IcRuntime {}
+
+/// The factory callbacks of `contract_runtime` (bounded-wait).
+impl FactoryNotifier for IcRuntime {}

@@ -179,7 +179,7 @@ impl FakeRuntime {
     }
 }
 
-impl Runtime for FakeRuntime {
+impl contract_runtime::ContractEnv for FakeRuntime {
     fn now(&self) -> u64 {
         self.now.get()
     }
@@ -191,7 +191,9 @@ impl Runtime for FakeRuntime {
     fn owner(&self) -> Principal {
         self.owner
     }
+}
 
+impl Runtime for FakeRuntime {
     async fn icrc1_fee(&self, ledger: Principal) -> Result<Nat, FleetError> {
         Ok(self.ledger(ledger).borrow().fee.into())
     }

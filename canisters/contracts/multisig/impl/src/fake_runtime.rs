@@ -174,7 +174,7 @@ impl FakeRuntime {
     }
 }
 
-impl Runtime for FakeRuntime {
+impl contract_runtime::ContractEnv for FakeRuntime {
     fn now(&self) -> u64 {
         self.now.get()
     }
@@ -182,18 +182,20 @@ impl Runtime for FakeRuntime {
     fn self_id(&self) -> Principal {
         self.self_id
     }
+}
 
+impl Runtime for FakeRuntime {
     async fn icrc1_transfer(&self, ledger: Principal, arg: TransferArg) -> CallResult<Result<Nat, TransferError>> {
         self.sent_transfers.borrow_mut().push(arg.clone());
         let from = Account { owner: self.self_id, subaccount: arg.from_subaccount };
-        let now = self.now();
+        let now = self.now.get();
         self.ledger_call(ledger, |l| l.transfer(from, &arg, now))
     }
 
     async fn icrc2_approve(&self, ledger: Principal, arg: ApproveArgs) -> CallResult<Result<Nat, ApproveError>> {
         self.sent_approves.borrow_mut().push(arg.clone());
         let from = Account { owner: self.self_id, subaccount: arg.from_subaccount };
-        let now = self.now();
+        let now = self.now.get();
         self.ledger_call(ledger, |l| l.approve(from, &arg, now))
     }
 

@@ -14,11 +14,8 @@ use icrc_ledger_types::icrc1::transfer::{Memo, TransferArg, TransferError};
 /// What a send produced: the ledger's reply, or a call error saying whether the ledger may have executed it.
 pub type SendOutcome = Result<Result<Nat, TransferError>, SendFailure>;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SendFailure {
-    pub reason: String,
-    pub may_have_executed: bool,
-}
+/// A failed send: whether the ledger may have executed it (every kind's classification of a failed call).
+pub use contract_runtime::ledger::SendFailure;
 
 /// How a settled send changed the books.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,105 +5,13 @@
 //! end of older bytes with their defaults, so what an older release wrote stays readable.
 
 use super::records::{Books, Status, TransferRecord};
-use candid::Principal;
+use contract_runtime::layout::{LayoutReader, LayoutWriter};
 use distribution_api::{Account, TransferPurpose, TransferState};
 use ic_stable_structures::storable::{Bound, Storable};
 use std::borrow::Cow;
 
 const BOOKS_LAYOUT: u8 = 1;
 const TRANSFER_LAYOUT: u8 = 1;
-
-#[derive(Default)]
-struct Writer(Vec<u8>);
-
-impl Writer {
-    fn u8(&mut self, v: u8) {
-        self.0.push(v);
-    }
-    fn u32(&mut self, v: u32) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn u64(&mut self, v: u64) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn u128(&mut self, v: u128) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn opt_u128(&mut self, v: Option<u128>) {
-        self.u8(u8::from(v.is_some()));
-        self.u128(v.unwrap_or(0));
-    }
-    fn opt_u64(&mut self, v: Option<u64>) {
-        self.u8(u8::from(v.is_some()));
-        self.u64(v.unwrap_or(0));
-    }
-    fn bytes(&mut self, v: &[u8]) {
-        self.u32(v.len() as u32);
-        self.0.extend_from_slice(v);
-    }
-    fn text(&mut self, v: &str) {
-        self.bytes(v.as_bytes());
-    }
-    fn principal(&mut self, p: &Principal) {
-        self.bytes(p.as_slice());
-    }
-}
-
-/// Reads what [`Writer`] wrote; past the end every field reads as its default.
-struct Reader<'a>(&'a [u8]);
-
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> &[u8] {
-        let n = n.min(self.0.len());
-        let (head, tail) = self.0.split_at(n);
-        self.0 = tail;
-        head
-    }
-    fn array<const N: usize>(&mut self) -> [u8; N] {
-        let mut out = [0u8; N];
-        let head = self.take(N);
-        out[..head.len()].copy_from_slice(head);
-        out
-    }
-    fn u8(&mut self) -> u8 {
-        self.array::<1>()[0]
-    }
-    fn u32(&mut self) -> u32 {
-        u32::from_le_bytes(self.array())
-    }
-    fn u64(&mut self) -> u64 {
-        u64::from_le_bytes(self.array())
-    }
-    fn u128(&mut self) -> u128 {
-        u128::from_le_bytes(self.array())
-    }
-    fn opt_u128(&mut self) -> Option<u128> {
-        let some = self.u8() == 1;
-        let v = self.u128();
-        some.then_some(v)
-    }
-    fn opt_u64(&mut self) -> Option<u64> {
-        let some = self.u8() == 1;
-        let v = self.u64();
-        some.then_some(v)
-    }
-    fn bytes(&mut self) -> Vec<u8> {
-        let n = self.u32() as usize;
-        self.take(n).to_vec()
-    }
-    fn text(&mut self) -> String {
-        String::from_utf8_lossy(&self.bytes()).into_owned()
-    }
-    fn principal(&mut self) -> Principal {
-        Principal::try_from_slice(&self.bytes()).unwrap_or_else(|_| Principal::anonymous())
-    }
-}
-
-fn layout(bytes: &[u8], expected: u8, what: &str) {
-    // A newer layout than this code knows would be misread: refuse (the message traps; in post_upgrade the
-    // upgrade is refused and the newer code keeps running).
-    assert!(bytes.first().is_some_and(|v| *v <= expected), "stable memory holds a {what} layout newer than this code");
-}
 
 fn status_byte(s: Status) -> u8 {
     match s {
@@ -131,8 +39,7 @@ impl Storable for Books {
     }
 
     fn into_bytes(self) -> Vec<u8> {
-        let mut w = Writer::default();
-        w.u8(BOOKS_LAYOUT);
+        let mut w = LayoutWriter::new(BOOKS_LAYOUT);
         w.u8(status_byte(self.status));
         w.opt_u128(self.fee);
         for v in [
@@ -153,15 +60,14 @@ impl Storable for Books {
         w.opt_u64(self.active_from);
         w.opt_u64(self.cancelled_at);
         w.opt_u64(self.cancel_periods.map(u64::from));
-        w.0
+        w.finish()
     }
 
     fn from_bytes(bytes: Cow<[u8]>) -> Self {
         if bytes.is_empty() {
             return Self::default();
         }
-        layout(&bytes, BOOKS_LAYOUT, "books");
-        let mut r = Reader(&bytes[1..]);
+        let mut r = LayoutReader::open(&bytes, BOOKS_LAYOUT, "books");
         Self {
             status: status_of(r.u8()),
             fee: r.opt_u128(),
@@ -193,8 +99,7 @@ impl Storable for TransferRecord {
     }
 
     fn into_bytes(self) -> Vec<u8> {
-        let mut w = Writer::default();
-        w.u8(TRANSFER_LAYOUT);
+        let mut w = LayoutWriter::new(TRANSFER_LAYOUT);
         w.u64(self.id);
         match self.purpose {
             TransferPurpose::Claim { recipient } => {
@@ -227,12 +132,11 @@ impl Storable for TransferRecord {
         w.u32(self.attempts);
         w.u8(u8::from(self.last_error.is_some()));
         w.text(self.last_error.as_deref().unwrap_or(""));
-        w.0
+        w.finish()
     }
 
     fn from_bytes(bytes: Cow<[u8]>) -> Self {
-        layout(&bytes, TRANSFER_LAYOUT, "transfer record");
-        let mut r = Reader(&bytes[1..]);
+        let mut r = LayoutReader::open(&bytes, TRANSFER_LAYOUT, "transfer record");
         let id = r.u64();
         let purpose = match r.u8() {
             0 => TransferPurpose::Claim { recipient: r.principal() },
@@ -304,7 +208,7 @@ mod tests {
 
     #[test]
     fn transfer_records_round_trip() {
-        let p = Principal::from_slice(&[3; 29]);
+        let p = candid::Principal::from_slice(&[3; 29]);
         for state in [
             TransferState::Pending,
             TransferState::Executed { block_index: 77u8.into() },

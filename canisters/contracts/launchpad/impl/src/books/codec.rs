@@ -5,133 +5,53 @@
 //! of older bytes with their defaults, so what an older release wrote stays readable; a newer layout is refused.
 
 use super::records::{Books, ContributionRecord, Outcome, TransferRecord};
-use candid::Principal;
+use contract_runtime::layout::{LayoutReader, LayoutWriter};
 use ic_stable_structures::storable::{Bound, Storable};
 use launchpad_api::{TransferPurpose, TransferState};
 use std::borrow::Cow;
 
 const LAYOUT: u8 = 1;
 
-#[derive(Default)]
-struct Out(Vec<u8>);
-
-impl Out {
-    fn new() -> Self {
-        Self(vec![LAYOUT])
-    }
-    fn put(&mut self, bytes: &[u8]) {
-        self.0.extend_from_slice(bytes);
-    }
-    fn u64(&mut self, v: u64) {
-        self.put(&v.to_le_bytes());
-    }
-    fn u128(&mut self, v: u128) {
-        self.put(&v.to_le_bytes());
-    }
-    fn opt_u64(&mut self, v: Option<u64>) {
-        self.put(&[u8::from(v.is_some())]);
-        self.u64(v.unwrap_or(0));
-    }
-    fn opt_u128(&mut self, v: Option<u128>) {
-        self.put(&[u8::from(v.is_some())]);
-        self.u128(v.unwrap_or(0));
-    }
-    fn blob(&mut self, v: &[u8]) {
-        self.put(&(v.len() as u32).to_le_bytes());
-        self.put(v);
-    }
-    fn state(&mut self, s: &TransferState) {
-        match s {
-            TransferState::Pending => self.put(&[0]),
-            TransferState::Executed { block_index } => {
-                self.put(&[1]);
-                self.u128(launchpad_api::amount_u128(block_index).unwrap_or(u128::MAX));
-            }
-            TransferState::Failed { reason } => {
-                self.put(&[2]);
-                self.blob(reason.as_bytes());
-            }
-            TransferState::NeedsOperator { reason } => {
-                self.put(&[3]);
-                self.blob(reason.as_bytes());
-            }
+/// A transfer's or contribution's state: a tag byte, then the block index or the reason.
+fn write_state(w: &mut LayoutWriter, s: &TransferState) {
+    match s {
+        TransferState::Pending => w.u8(0),
+        TransferState::Executed { block_index } => {
+            w.u8(1);
+            w.u128(launchpad_api::amount_u128(block_index).unwrap_or(u128::MAX));
         }
-    }
-    fn tail(&mut self, attempts: u32, last_error: &Option<String>) {
-        self.put(&attempts.to_le_bytes());
-        self.put(&[u8::from(last_error.is_some())]);
-        self.blob(last_error.as_deref().unwrap_or("").as_bytes());
+        TransferState::Failed { reason } => {
+            w.u8(2);
+            w.text(reason);
+        }
+        TransferState::NeedsOperator { reason } => {
+            w.u8(3);
+            w.text(reason);
+        }
     }
 }
 
-/// Reads what [`Out`] wrote; past the end every field reads as its default.
-struct In<'a>(&'a [u8]);
+fn read_state(r: &mut LayoutReader) -> TransferState {
+    match r.u8() {
+        1 => TransferState::Executed { block_index: r.u128().into() },
+        2 => TransferState::Failed { reason: r.text() },
+        3 => TransferState::NeedsOperator { reason: r.text() },
+        _ => TransferState::Pending,
+    }
+}
 
-impl<'a> In<'a> {
-    fn open(bytes: &'a [u8], what: &str) -> Self {
-        // A newer layout than this code knows would be misread: refuse (the message traps; in post_upgrade the
-        // upgrade is refused and the newer code keeps running).
-        assert!(
-            bytes.first().is_some_and(|v| *v <= LAYOUT),
-            "stable memory holds a {what} layout newer than this code"
-        );
-        Self(&bytes[1..])
-    }
-    fn take<const N: usize>(&mut self) -> [u8; N] {
-        let mut out = [0u8; N];
-        let n = N.min(self.0.len());
-        out[..n].copy_from_slice(&self.0[..n]);
-        self.0 = &self.0[n..];
-        out
-    }
-    fn u8(&mut self) -> u8 {
-        self.take::<1>()[0]
-    }
-    fn u32(&mut self) -> u32 {
-        u32::from_le_bytes(self.take())
-    }
-    fn u64(&mut self) -> u64 {
-        u64::from_le_bytes(self.take())
-    }
-    fn u128(&mut self) -> u128 {
-        u128::from_le_bytes(self.take())
-    }
-    fn opt_u64(&mut self) -> Option<u64> {
-        let some = self.u8() == 1;
-        let v = self.u64();
-        some.then_some(v)
-    }
-    fn opt_u128(&mut self) -> Option<u128> {
-        let some = self.u8() == 1;
-        let v = self.u128();
-        some.then_some(v)
-    }
-    fn blob(&mut self) -> Vec<u8> {
-        let n = (self.u32() as usize).min(self.0.len());
-        let (head, tail) = self.0.split_at(n);
-        self.0 = tail;
-        head.to_vec()
-    }
-    fn text(&mut self) -> String {
-        String::from_utf8_lossy(&self.blob()).into_owned()
-    }
-    fn principal(&mut self) -> Principal {
-        Principal::try_from_slice(&self.blob()).unwrap_or_else(|_| Principal::anonymous())
-    }
-    fn state(&mut self) -> TransferState {
-        match self.u8() {
-            1 => TransferState::Executed { block_index: self.u128().into() },
-            2 => TransferState::Failed { reason: self.text() },
-            3 => TransferState::NeedsOperator { reason: self.text() },
-            _ => TransferState::Pending,
-        }
-    }
-    fn tail(&mut self) -> (u32, Option<String>) {
-        let attempts = self.u32();
-        let has_error = self.u8() == 1;
-        let error = self.text();
-        (attempts, has_error.then_some(error))
-    }
+/// The retry tail of a contribution or transfer: attempts, then the last error.
+fn write_tail(w: &mut LayoutWriter, attempts: u32, last_error: &Option<String>) {
+    w.u32(attempts);
+    w.u8(u8::from(last_error.is_some()));
+    w.text(last_error.as_deref().unwrap_or(""));
+}
+
+fn read_tail(r: &mut LayoutReader) -> (u32, Option<String>) {
+    let attempts = r.u32();
+    let has_error = r.u8() == 1;
+    let error = r.text();
+    (attempts, has_error.then_some(error))
 }
 
 impl Storable for Books {
@@ -140,12 +60,12 @@ impl Storable for Books {
     }
 
     fn into_bytes(self) -> Vec<u8> {
-        let mut w = Out::new();
-        w.put(&[match self.outcome {
+        let mut w = LayoutWriter::new(LAYOUT);
+        w.u8(match self.outcome {
             Outcome::Undecided => 0,
             Outcome::Succeeded => 1,
             Outcome::Failed => 2,
-        }]);
+        });
         w.opt_u64(self.funded_at);
         w.u128(self.funded_amount);
         w.opt_u128(self.sale_fee);
@@ -174,15 +94,16 @@ impl Storable for Books {
             w.u64(v);
         }
         w.opt_u64(self.finalized_at);
-        w.put(&[self.reported_status, self.owner_payouts]);
-        w.0
+        w.u8(self.reported_status);
+        w.u8(self.owner_payouts);
+        w.finish()
     }
 
     fn from_bytes(bytes: Cow<[u8]>) -> Self {
         if bytes.is_empty() {
             return Self::default();
         }
-        let mut r = In::open(&bytes, "books");
+        let mut r = LayoutReader::open(&bytes, LAYOUT, "books");
         Self {
             outcome: match r.u8() {
                 1 => Outcome::Succeeded,
@@ -223,20 +144,21 @@ impl Storable for ContributionRecord {
     }
 
     fn into_bytes(self) -> Vec<u8> {
-        let mut w = Out::new();
+        let mut w = LayoutWriter::new(LAYOUT);
         w.u64(self.id);
-        w.blob(self.buyer.as_slice());
+        w.bytes(self.buyer.as_slice());
         w.u128(self.amount);
         w.u64(self.created_at_time);
-        w.state(&self.state);
-        w.tail(self.attempts, &self.last_error);
-        w.0
+        write_state(&mut w, &self.state);
+        write_tail(&mut w, self.attempts, &self.last_error);
+        w.finish()
     }
 
     fn from_bytes(bytes: Cow<[u8]>) -> Self {
-        let mut r = In::open(&bytes, "contribution");
-        let (id, buyer, amount, created_at_time, state) = (r.u64(), r.principal(), r.u128(), r.u64(), r.state());
-        let (attempts, last_error) = r.tail();
+        let mut r = LayoutReader::open(&bytes, LAYOUT, "contribution");
+        let (id, buyer, amount, created_at_time, state) =
+            (r.u64(), r.principal(), r.u128(), r.u64(), read_state(&mut r));
+        let (attempts, last_error) = read_tail(&mut r);
         Self { id, buyer, amount, created_at_time, state, attempts, last_error }
     }
 
@@ -249,32 +171,32 @@ impl Storable for TransferRecord {
     }
 
     fn into_bytes(self) -> Vec<u8> {
-        let mut w = Out::new();
+        let mut w = LayoutWriter::new(LAYOUT);
         w.u64(self.id);
         match self.purpose {
             TransferPurpose::Claim { buyer } => {
-                w.put(&[0]);
-                w.blob(buyer.as_slice());
+                w.u8(0);
+                w.bytes(buyer.as_slice());
             }
             TransferPurpose::Refund { buyer } => {
-                w.put(&[1]);
-                w.blob(buyer.as_slice());
+                w.u8(1);
+                w.bytes(buyer.as_slice());
             }
-            TransferPurpose::Proceeds => w.put(&[2]),
-            TransferPurpose::Unsold => w.put(&[3]),
-            TransferPurpose::SaleReturn => w.put(&[4]),
+            TransferPurpose::Proceeds => w.u8(2),
+            TransferPurpose::Unsold => w.u8(3),
+            TransferPurpose::SaleReturn => w.u8(4),
         }
-        w.blob(self.to.as_slice());
+        w.bytes(self.to.as_slice());
         w.u128(self.amount);
         w.u128(self.fee);
         w.u64(self.created_at_time);
-        w.state(&self.state);
-        w.tail(self.attempts, &self.last_error);
-        w.0
+        write_state(&mut w, &self.state);
+        write_tail(&mut w, self.attempts, &self.last_error);
+        w.finish()
     }
 
     fn from_bytes(bytes: Cow<[u8]>) -> Self {
-        let mut r = In::open(&bytes, "transfer");
+        let mut r = LayoutReader::open(&bytes, LAYOUT, "transfer");
         let id = r.u64();
         let purpose = match r.u8() {
             0 => TransferPurpose::Claim { buyer: r.principal() },
@@ -283,8 +205,9 @@ impl Storable for TransferRecord {
             3 => TransferPurpose::Unsold,
             _ => TransferPurpose::SaleReturn,
         };
-        let (to, amount, fee, created_at_time, state) = (r.principal(), r.u128(), r.u128(), r.u64(), r.state());
-        let (attempts, last_error) = r.tail();
+        let (to, amount, fee, created_at_time, state) =
+            (r.principal(), r.u128(), r.u128(), r.u64(), read_state(&mut r));
+        let (attempts, last_error) = read_tail(&mut r);
         Self { id, purpose, to, amount, fee, created_at_time, state, attempts, last_error }
     }
 
@@ -331,7 +254,7 @@ mod tests {
 
     #[test]
     fn contributions_and_transfers_round_trip() {
-        let p = Principal::from_slice(&[3; 29]);
+        let p = candid::Principal::from_slice(&[3; 29]);
         for state in [
             TransferState::Pending,
             TransferState::Executed { block_index: 77u8.into() },

@@ -5,12 +5,9 @@ use candid::Nat;
 use icrc_ledger_types::icrc1::transfer::TransferError;
 use icrc_ledger_types::icrc2::transfer_from::TransferFromError;
 
-/// A call error: whether the ledger may have executed the call (a lost reply, an undecodable answer).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SendFailure {
-    pub reason: String,
-    pub may_have_executed: bool,
-}
+/// A call error: whether the ledger may have executed the call (a lost reply, an undecodable answer), as every
+/// contract kind classifies a failed call.
+pub use contract_runtime::ledger::SendFailure;
 
 /// The ledger's answer, with what the books act on picked out of either error type.
 #[derive(Clone, Debug, PartialEq, Eq)]
