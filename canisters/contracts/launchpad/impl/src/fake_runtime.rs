@@ -13,20 +13,7 @@ use launchpad_api::amount_u128;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 
-/// The ICRC-1 deduplication window.
-pub const DAY: u64 = 24 * 60 * 60 * 1_000_000_000;
-
-/// What happens to the next ledger move (transfer or transfer_from).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fault {
-    /// The ledger executes it, but the reply is lost (`SysUnknown`).
-    ExecutedReplyLost,
-    /// The call never reaches the ledger, and the caller cannot know (`SysUnknown`).
-    NotExecutedReplyLost,
-    /// Rejected before execution (a definite reject: the ledger was stopped).
-    Rejected,
-    TemporarilyUnavailable,
-}
+pub use contract_runtime::testing::{Fault, DAY};
 
 #[derive(Default)]
 pub struct FakeLedger {

@@ -226,12 +226,8 @@ impl<M: Memory> Dao<M> {
     /// Sizes of the stored structures, for the benchmark: (entries, encoded key + value bytes) per structure.
     #[cfg(test)]
     pub fn stored_bytes(&self) -> BTreeMap<&'static str, (u64, u64)> {
+        use contract_runtime::testing::stored_size as sum;
         use ic_stable_structures::Storable;
-        fn sum<K: Storable + Ord + Clone, V: Storable, M: Memory>(map: &StableBTreeMap<K, V, M>) -> (u64, u64) {
-            map.iter().fold((0, 0), |(n, bytes), entry| {
-                (n + 1, bytes + (entry.key().to_bytes().len() + entry.value().to_bytes().len()) as u64)
-            })
-        }
         BTreeMap::from([
             ("config", (1, self.config.get().to_bytes().len() as u64)),
             ("members", sum(&self.members)),

@@ -194,20 +194,4 @@ impl World {
     }
 }
 
-pub fn assert_invalid<T: std::fmt::Debug>(result: Result<T, FleetError>, starts: &str) {
-    match result {
-        Err(FleetError::InvalidInput(text)) => assert!(text.starts_with(starts), "{text}"),
-        other => panic!("expected InvalidInput `{starts}`, got {other:?}"),
-    }
-}
-
-pub fn assert_state_error<T: std::fmt::Debug>(result: Result<T, FleetError>, contains: &str) {
-    match result {
-        Err(FleetError::InvalidState(text)) => assert!(text.contains(contains), "{text}"),
-        other => panic!("expected InvalidState `{contains}`, got {other:?}"),
-    }
-}
-
-pub fn assert_unauthorized<T: std::fmt::Debug>(result: Result<T, FleetError>) {
-    assert!(matches!(result, Err(FleetError::Unauthorized(_))), "expected Unauthorized, got {result:?}");
-}
+pub use contract_runtime::testing::{assert_invalid, assert_state_error, assert_unauthorized};
