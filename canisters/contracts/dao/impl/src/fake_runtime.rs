@@ -8,13 +8,10 @@ use fleet_api::FleetError;
 use icrc_ledger_types::icrc1::account::Account;
 use icrc_ledger_types::icrc1::transfer::{TransferArg, TransferError};
 use icrc_ledger_types::icrc2::transfer_from::{TransferFromArgs, TransferFromError};
-use num_traits::ToPrimitive;
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
-pub use contract_runtime::testing::block_on;
-
-pub const WINDOW_NANOS: u64 = 24 * 60 * 60 * 1_000_000_000;
+pub use contract_runtime::testing::{block_on, FakeLedger};
 
 /// What the next ledger call does instead of answering normally.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,84 +20,6 @@ pub enum Fault {
     NotDelivered,
     /// Executes, but the answer is lost (the DAO sees `Unknown`).
     ExecuteThenLoseAnswer,
-}
-
-#[derive(Default)]
-pub struct FakeLedger {
-    pub fee: u128,
-    pub balances: BTreeMap<Account, u128>,
-    /// (owner, spender) → allowance.
-    pub allowances: BTreeMap<(Account, Account), u128>,
-    /// Every block: (from, to, amount), in order.
-    pub blocks: Vec<(Account, Account, u128)>,
-    dedup: BTreeMap<String, u64>,
-}
-
-impl FakeLedger {
-    fn dedup_check(&self, key: &str, created_at_time: Option<u64>, now: u64) -> Result<(), Option<u64>> {
-        let Some(at) = created_at_time else { return Ok(()) };
-        if at.saturating_add(WINDOW_NANOS) < now {
-            return Err(None);
-        }
-        match self.dedup.get(key) {
-            Some(block) => Err(Some(*block)),
-            None => Ok(()),
-        }
-    }
-
-    fn move_tokens(&mut self, from: Account, to: Account, amount: u128, key: String, dedup: bool) -> u64 {
-        *self.balances.entry(from).or_default() -= amount + self.fee;
-        *self.balances.entry(to).or_default() += amount;
-        self.blocks.push((from, to, amount));
-        let block = self.blocks.len() as u64 - 1;
-        if dedup {
-            self.dedup.insert(key, block);
-        }
-        block
-    }
-
-    fn transfer(&mut self, from: Account, arg: &TransferArg, now: u64) -> Result<Nat, TransferError> {
-        let key = format!("transfer {from} {arg:?}");
-        match self.dedup_check(&key, arg.created_at_time, now) {
-            Err(None) => return Err(TransferError::TooOld),
-            Err(Some(block)) => return Err(TransferError::Duplicate { duplicate_of: Nat::from(block) }),
-            Ok(()) => {}
-        }
-        if arg.fee.as_ref().is_some_and(|fee| fee.0 != self.fee.into()) {
-            return Err(TransferError::BadFee { expected_fee: Nat::from(self.fee) });
-        }
-        let amount = arg.amount.0.to_u128().unwrap_or(u128::MAX);
-        let balance = self.balance(from);
-        if balance < amount.saturating_add(self.fee) {
-            return Err(TransferError::InsufficientFunds { balance: Nat::from(balance) });
-        }
-        Ok(Nat::from(self.move_tokens(from, arg.to, amount, key, arg.created_at_time.is_some())))
-    }
-
-    fn transfer_from(&mut self, spender: Account, arg: &TransferFromArgs, now: u64) -> Result<Nat, TransferFromError> {
-        let key = format!("transfer_from {spender} {arg:?}");
-        match self.dedup_check(&key, arg.created_at_time, now) {
-            Err(None) => return Err(TransferFromError::TooOld),
-            Err(Some(block)) => return Err(TransferFromError::Duplicate { duplicate_of: Nat::from(block) }),
-            Ok(()) => {}
-        }
-        let amount = arg.amount.0.to_u128().unwrap_or(u128::MAX);
-        let needed = amount.saturating_add(self.fee);
-        let allowance = self.allowances.get(&(arg.from, spender)).copied().unwrap_or(0);
-        if allowance < needed {
-            return Err(TransferFromError::InsufficientAllowance { allowance: Nat::from(allowance) });
-        }
-        let balance = self.balance(arg.from);
-        if balance < needed {
-            return Err(TransferFromError::InsufficientFunds { balance: Nat::from(balance) });
-        }
-        self.allowances.insert((arg.from, spender), allowance - needed);
-        Ok(Nat::from(self.move_tokens(arg.from, arg.to, amount, key, arg.created_at_time.is_some())))
-    }
-
-    pub fn balance(&self, account: Account) -> u128 {
-        self.balances.get(&account).copied().unwrap_or(0)
-    }
 }
 
 pub struct FakeRuntime {
@@ -125,7 +44,7 @@ impl FakeRuntime {
             self_id,
             owner,
             ledger_id,
-            ledger: RefCell::new(FakeLedger { fee, ..FakeLedger::default() }),
+            ledger: RefCell::new(FakeLedger::new(fee)),
             faults: RefCell::default(),
             sent_transfers: RefCell::default(),
             sent_transfers_from: RefCell::default(),

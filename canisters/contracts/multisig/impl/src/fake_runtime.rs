@@ -8,16 +8,13 @@ use fleet_api::FleetError;
 use icrc_ledger_types::icrc1::account::Account;
 use icrc_ledger_types::icrc1::transfer::{TransferArg, TransferError};
 use icrc_ledger_types::icrc2::approve::{ApproveArgs, ApproveError};
-use num_traits::ToPrimitive;
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
-pub use contract_runtime::testing::block_on;
+pub use contract_runtime::testing::{block_on, FakeLedger, DAY as WINDOW_NANOS};
 
 /// A canister call as made: (canister, method, arg, cycles).
 pub type CallRecord = (Principal, String, Vec<u8>, u128);
-
-pub const WINDOW_NANOS: u64 = 24 * 60 * 60 * 1_000_000_000;
 
 /// What the next call to a canister (ledger or other) does instead of answering normally.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,78 +25,6 @@ pub enum Fault {
     ExecuteThenLoseAnswer,
     /// The callee rejects without executing.
     Reject,
-}
-
-#[derive(Default)]
-pub struct FakeLedger {
-    pub fee: u128,
-    pub balances: BTreeMap<Account, u128>,
-    pub allowances: BTreeMap<(Account, Account), u128>,
-    /// Every block: (from, to or spender, amount), in order.
-    pub blocks: Vec<(Account, Account, u128)>,
-    dedup: BTreeMap<String, u64>,
-}
-
-impl FakeLedger {
-    fn dedup_check(&self, key: &str, created_at_time: Option<u64>, now: u64) -> Result<(), (bool, Option<u64>)> {
-        let Some(at) = created_at_time else { return Ok(()) };
-        if at.saturating_add(WINDOW_NANOS) < now {
-            return Err((true, None));
-        }
-        match self.dedup.get(key) {
-            Some(block) => Err((false, Some(*block))),
-            None => Ok(()),
-        }
-    }
-
-    fn transfer(&mut self, from: Account, arg: &TransferArg, now: u64) -> Result<Nat, TransferError> {
-        let key = format!("transfer {from} {arg:?}");
-        match self.dedup_check(&key, arg.created_at_time, now) {
-            Err((true, _)) => return Err(TransferError::TooOld),
-            Err((false, Some(block))) => return Err(TransferError::Duplicate { duplicate_of: Nat::from(block) }),
-            _ => {}
-        }
-        if arg.fee.as_ref().is_some_and(|fee| fee.0 != self.fee.into()) {
-            return Err(TransferError::BadFee { expected_fee: Nat::from(self.fee) });
-        }
-        let amount = arg.amount.0.to_u128().unwrap_or(u128::MAX);
-        let balance = self.balances.get(&from).copied().unwrap_or(0);
-        let Some(rest) = balance.checked_sub(amount.saturating_add(self.fee)) else {
-            return Err(TransferError::InsufficientFunds { balance: Nat::from(balance) });
-        };
-        self.balances.insert(from, rest);
-        *self.balances.entry(arg.to).or_default() += amount;
-        self.blocks.push((from, arg.to, amount));
-        let block = self.blocks.len() as u64 - 1;
-        if arg.created_at_time.is_some() {
-            self.dedup.insert(key, block);
-        }
-        Ok(Nat::from(block))
-    }
-
-    fn approve(&mut self, from: Account, arg: &ApproveArgs, now: u64) -> Result<Nat, ApproveError> {
-        let key = format!("approve {from} {arg:?}");
-        match self.dedup_check(&key, arg.created_at_time, now) {
-            Err((true, _)) => return Err(ApproveError::TooOld),
-            Err((false, Some(block))) => return Err(ApproveError::Duplicate { duplicate_of: Nat::from(block) }),
-            _ => {}
-        }
-        let balance = self.balances.get(&from).copied().unwrap_or(0);
-        let Some(rest) = balance.checked_sub(self.fee) else {
-            return Err(ApproveError::InsufficientFunds { balance: Nat::from(balance) });
-        };
-        self.balances.insert(from, rest);
-        let amount = arg.amount.0.to_u128().unwrap_or(u128::MAX);
-        self.allowances.insert((from, arg.spender), amount);
-        self.blocks.push((from, arg.spender, amount));
-        let block = self.blocks.len() as u64 - 1;
-        self.dedup.insert(key, block);
-        Ok(Nat::from(block))
-    }
-
-    pub fn balance(&self, account: Account) -> u128 {
-        self.balances.get(&account).copied().unwrap_or(0)
-    }
 }
 
 pub struct FakeRuntime {
@@ -126,7 +51,7 @@ impl FakeRuntime {
             now: Cell::new(now),
             self_id,
             ledger_id,
-            ledger: RefCell::new(FakeLedger { fee, ..FakeLedger::default() }),
+            ledger: RefCell::new(FakeLedger::new(fee)),
             faults: RefCell::default(),
             sent_transfers: RefCell::default(),
             sent_approves: RefCell::default(),

@@ -2,6 +2,10 @@
 //! table must pass, the faults a fake ledger injects, typed-error assertions and stored sizes for benchmarks. Plain functions with no IC calls; a canister that does not use them loses them to
 //! dead-code elimination.
 
+mod fake_ledger;
+
+pub use fake_ledger::FakeLedger;
+
 use candid::Principal;
 use fleet_api::ingress::{check_ingress, IngressRefusal, IngressRule};
 use fleet_api::FleetError;
