@@ -48,7 +48,7 @@ fn tick() {
     for id in plan.run {
         ic_cdk::futures::spawn(async move {
             if ic_cdk::api::performance_counter(0) < TICK_TASKS_BUDGET {
-                crate::upgrade::machine::run_task(&IcRuntime, &CanisterState, id).await;
+                drive(id).await;
             }
         });
     }
@@ -68,6 +68,19 @@ fn tick() {
             })
         });
     });
+}
+
+/// Runs task `id`, then, while the active rollout has a free slot and a queued task, that task: a slot freed
+/// between ticks is refilled in the message that freed it, not at the next tick. Each start is written (Queued →
+/// Preflight) before its first await, so two messages never start the same task, and the slot check reads the
+/// counts those writes keep.
+async fn drive(id: u64) {
+    let mut next = Some(id);
+    for _ in 0..=2 * crate::upgrade::rollouts::MAX_CONCURRENCY {
+        let Some(id) = next else { return };
+        crate::upgrade::machine::run_task(&IcRuntime, &CanisterState, id).await;
+        next = CanisterState.with(|f| f.upgrades.startable_queued(|t| f.running_tasks.contains(t)));
+    }
 }
 
 pub fn set_upgrade_policy(contract: Principal, policy: UpgradePolicy) -> Result<(), FleetError> {

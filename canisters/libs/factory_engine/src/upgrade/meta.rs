@@ -6,7 +6,7 @@
 //!
 //! Layout, format 2: `[2] next_rollout:u64 next_task:u64 active:opt<u64> hot:opt<(rollout:u64 queued:u64
 //! in_flight:u64 done:u64 skipped:u64 rolled_back:u64 failed:u64 updated_at:u64 snapshot:u8 stop_timeout_ns:u64
-//! cycles_floor:u128 top_up_cap:u128)>`, little-endian, `opt` a presence byte. Format 1 was the candid record
+//! cycles_floor:u128 top_up_cap:u128 running:u8 max_concurrency:u32 failure_budget:u32)>`, little-endian, `opt` a presence byte. Format 1 was the candid record
 //! `{ next_rollout; next_task; active_rollout }` (recognised by its `DIDL` magic): read as it was, with no hot part,
 //! which the store then fills from the active rollout's record.
 
@@ -61,6 +61,32 @@ pub struct RolloutHot {
     pub counts: TaskCounts,
     pub updated_at: u64,
     pub params: TaskParams,
+    /// Copies of the record's state (`Running`) and plan limits, so a slot freed between ticks is refilled without
+    /// reading the record (`UpgradeStore::put_rollout` keeps them in step).
+    pub running: bool,
+    pub max_concurrency: u32,
+    pub failure_budget: u32,
+}
+
+impl RolloutHot {
+    pub fn of(id: u64, record_counts: &TaskCounts, updated_at: u64, plan: &RolloutPlan, running: bool) -> Self {
+        Self {
+            rollout: id,
+            counts: record_counts.clone(),
+            updated_at,
+            params: TaskParams::of_plan(plan),
+            running,
+            max_concurrency: plan.max_concurrency,
+            failure_budget: plan.failure_budget,
+        }
+    }
+
+    /// Whether a queued task may start now: the rollout runs, a slot is free, the failure budget is not spent.
+    pub fn may_start(&self) -> bool {
+        self.running
+            && self.counts.in_flight < u64::from(self.max_concurrency)
+            && self.counts.failures() < u64::from(self.failure_budget)
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -116,6 +142,9 @@ impl Storable for UpgradeMeta {
                 out.extend_from_slice(&h.params.stop_timeout_ns.to_le_bytes());
                 out.extend_from_slice(&h.params.cycles_floor.to_le_bytes());
                 out.extend_from_slice(&h.params.top_up_cap.to_le_bytes());
+                out.push(u8::from(h.running));
+                out.extend_from_slice(&h.max_concurrency.to_le_bytes());
+                out.extend_from_slice(&h.failure_budget.to_le_bytes());
             }
         }
         Cow::Owned(out)
@@ -156,7 +185,11 @@ impl Storable for UpgradeMeta {
                 cycles_floor: u128_of(&mut r),
                 top_up_cap: u128_of(&mut r),
             };
-            RolloutHot { rollout, counts, updated_at, params }
+            let running = r.u8() == 1;
+            let u32_of = |r: &mut Reader| u32::from_le_bytes(r.take(4).try_into().expect("4 bytes"));
+            let max_concurrency = u32_of(&mut r);
+            let failure_budget = u32_of(&mut r);
+            RolloutHot { rollout, counts, updated_at, params, running, max_concurrency, failure_budget }
         });
         Self { next_rollout, next_task, active_rollout, hot }
     }
@@ -179,6 +212,9 @@ mod tests {
                 counts: TaskCounts { queued: 1, in_flight: 2, done: 3, skipped: 4, rolled_back: 5, failed: 6 },
                 updated_at: 7,
                 params: TaskParams { snapshot: false, stop_timeout_ns: 8, cycles_floor: u128::MAX, top_up_cap: 9 },
+                running: true,
+                max_concurrency: 50,
+                failure_budget: u32::MAX,
             }),
         };
         assert_eq!(UpgradeMeta::from_bytes(meta.to_bytes()), meta);

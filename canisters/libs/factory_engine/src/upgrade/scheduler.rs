@@ -87,8 +87,8 @@ impl<M: Memory> Factory<M> {
         }
     }
 
-    /// Considers up to `batch_size` more contracts of the selector while fewer than `max_concurrency` are queued or
-    /// in flight (queueing more than can start would spend the tick's budget on admissions instead of starts).
+    /// Considers up to `batch_size` more contracts of the selector while fewer than `max_concurrency` wait queued
+    /// (tasks that finish between ticks start queued ones at once: `canister_upgrade::drive`).
     fn admit(&mut self, rollout: &mut Rollout, now: u64, over_budget: &dyn Fn() -> bool) {
         // Read from the registry only if a contract is considered this tick.
         let mut versions: Option<Vec<PlannedVersion>> = None;
@@ -99,7 +99,7 @@ impl<M: Memory> Factory<M> {
         let was_complete = rollout.selection_complete;
         while !rollout.selection_complete
             && considered < rollout.plan.batch_size
-            && rollout.counts.queued + rollout.counts.in_flight < u64::from(rollout.plan.max_concurrency)
+            && rollout.counts.queued < u64::from(rollout.plan.max_concurrency)
         {
             if over_budget() {
                 break;

@@ -182,12 +182,8 @@ impl<M: Memory> UpgradeStore<M> {
             self.listed.insert((id, i as u32), *contract);
         }
         self.rollouts.insert(id, rollout.clone());
-        let hot = RolloutHot {
-            rollout: id,
-            counts: rollout.counts.clone(),
-            updated_at: rollout.updated_at,
-            params: TaskParams::of_plan(&rollout.plan),
-        };
+        let running = rollout.state == RolloutState::Running;
+        let hot = RolloutHot::of(id, &rollout.counts, rollout.updated_at, &rollout.plan, running);
         self.update_meta(|m| {
             m.next_rollout = id + 1;
             m.active_rollout = Some(id);
@@ -213,9 +209,13 @@ impl<M: Memory> UpgradeStore<M> {
     /// Writes a rollout's cold fields (state, plan, cursors). Its counts are the hot ones while it is active; once
     /// it is over they are written into the record and the hot part is dropped.
     pub fn put_rollout(&mut self, mut rollout: Rollout) {
-        if let Some(hot) = self.meta.get().hot.as_ref().filter(|h| h.rollout == rollout.id) {
+        if let Some(mut hot) = self.meta.get().hot.clone().filter(|h| h.rollout == rollout.id) {
             rollout.counts = hot.counts.clone();
             rollout.updated_at = rollout.updated_at.max(hot.updated_at);
+            hot.running = rollout.state == RolloutState::Running;
+            hot.max_concurrency = rollout.plan.max_concurrency;
+            hot.failure_budget = rollout.plan.failure_budget;
+            self.update_meta(|m| m.hot = Some(hot));
         }
         if rollout.state.is_over() && self.meta.get().active_rollout == Some(rollout.id) {
             self.update_meta(|m| {
@@ -237,12 +237,8 @@ impl<M: Memory> UpgradeStore<M> {
             return Some(hot.clone());
         }
         let record = self.rollouts.get(&id)?;
-        let hot = RolloutHot {
-            rollout: id,
-            counts: record.counts.clone(),
-            updated_at: record.updated_at,
-            params: TaskParams::of_plan(&record.plan),
-        };
+        let running = record.state == RolloutState::Running;
+        let hot = RolloutHot::of(id, &record.counts, record.updated_at, &record.plan, running);
         self.update_meta(|m| m.hot = Some(hot.clone()));
         Some(hot)
     }
@@ -267,6 +263,17 @@ impl<M: Memory> UpgradeStore<M> {
             rollout.updated_at = rollout.updated_at.max(at);
             self.rollouts.insert(id, rollout);
         }
+    }
+
+    /// A queued task of the active rollout that may start now (running, a slot free, budget not spent), from the
+    /// hot cell and one index range: what a task that just finished uses to refill its slot between ticks.
+    pub fn startable_queued(&mut self, skip: impl Fn(u64) -> bool) -> Option<u64> {
+        let id = self.meta.get().active_rollout?;
+        if !self.hot_of(id)?.may_start() {
+            return None;
+        }
+        let code = TaskState::Queued.code();
+        self.by_state.range((id, code, 0)..=(id, code, u64::MAX)).map(|e| e.key().2).find(|t| !skip(*t))
     }
 
     /// The knobs of a task of rollout `id` (0: an owner's upgrade, the defaults): from the hot cell, no record read.

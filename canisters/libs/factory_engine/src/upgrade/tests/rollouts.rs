@@ -210,3 +210,56 @@ fn a_contract_that_does_not_stop_in_time_is_started_again_and_its_task_fails() {
     assert!(!canister.stopped);
     assert_eq!(canister.module.unwrap(), v1, "nothing was installed");
 }
+
+#[test]
+fn a_freed_slot_starts_a_queued_task_only_while_the_rollout_runs_within_its_limits() {
+    let (env, _contracts, _) = fleet();
+    let started = env.factory.borrow_mut().start_rollout(&releaser(), 10, plan(RolloutSelector::AllEligible)).unwrap();
+    let startable = |env: &Env| {
+        let mut f = env.factory.borrow_mut();
+        let f = &mut *f;
+        f.upgrades.startable_queued(|t| f.running_tasks.contains(t))
+    };
+    assert_eq!(startable(&env), None, "nothing queued before the first tick");
+    // The first tick queues 2 (the concurrency) and starts them; they are marked started by hand here.
+    let tick = env.factory.borrow_mut().plan_tick(20, env.rt.self_id, &|| false);
+    assert_eq!(tick.run.len(), 2, "{tick:?}");
+    for id in &tick.run {
+        let mut f = env.factory.borrow_mut();
+        let mut task = f.upgrades.task(*id).unwrap();
+        task.state = TaskState::Preflight;
+        f.upgrades.save_task(TaskState::Queued, &task, "started".into());
+    }
+    // The next tick queues two more ahead (fewer than the concurrency wait queued) and starts none of them (no
+    // slot; it only resumes the two in flight, which no future owns here).
+    let second = env.factory.borrow_mut().plan_tick(22, env.rt.self_id, &|| false);
+    assert!(second.run.iter().all(|id| tick.run.contains(id)), "{second:?}");
+    assert_eq!(startable(&env), None, "both slots are taken");
+    // One finishes: its slot may take a queued task.
+    {
+        let mut f = env.factory.borrow_mut();
+        let mut task = f.upgrades.task(tick.run[0]).unwrap();
+        task.state = TaskState::Done;
+        f.upgrades.save_task(TaskState::Preflight, &task, "done".into());
+    }
+    let next = startable(&env).expect("a queued task for the freed slot");
+    assert_eq!(env.factory.borrow().upgrades.task(next).unwrap().state, TaskState::Queued);
+    // Paused: no start between ticks; resumed: again.
+    env.factory.borrow_mut().pause_rollout(&releaser(), 30, started.id).unwrap();
+    assert_eq!(startable(&env), None, "a paused rollout starts nothing");
+    env.factory.borrow_mut().resume_rollout(&releaser(), 31, started.id).unwrap();
+    assert_eq!(startable(&env), Some(next));
+    // The failure budget (2) spent: nothing starts, even before a tick pauses the rollout.
+    for id in [tick.run[1]] {
+        let mut f = env.factory.borrow_mut();
+        let mut task = f.upgrades.task(id).unwrap();
+        task.state = TaskState::Failed;
+        f.upgrades.save_task(TaskState::Preflight, &task, "failed".into());
+    }
+    let mut f = env.factory.borrow_mut();
+    let mut task = f.upgrades.task(next).unwrap();
+    task.state = TaskState::RolledBack;
+    f.upgrades.save_task(TaskState::Queued, &task, "rolled back".into());
+    drop(f);
+    assert_eq!(startable(&env), None, "the failure budget is spent");
+}
