@@ -25,7 +25,7 @@
 //! contract_runtime::contract_queries!(SPEC, kind_status);
 //! ```
 //! The building blocks the kinds share beside the lifecycle: [`reports`] (the participant and status reports to the
-//! factory, queued in stable memory and sent by a timer), [`layout`] (hand-written versioned byte layouts for hot records), [`ledger`] (the calls to ledgers and other canisters, and what a failed one means), [`timers`] (one timer per job, the retry backoff), [`testing`] (the kinds' native-test helpers).
+//! factory, queued in stable memory and sent by a timer), [`layout`] (hand-written versioned byte layouts for hot records), [`ledger`] (the calls to ledgers and other canisters, and what a failed one means), [`state_index`] (newest-first pages of records indexed by state), [`timers`] (one timer per job, the retry backoff), [`testing`] (the kinds' native-test helpers).
 //!
 //! No kind has a `pre_upgrade`: all state is in stable structures, so upgrades cost the same whatever the state size.
 
@@ -37,6 +37,7 @@ pub mod memory;
 pub mod migration;
 pub mod reports;
 pub mod runtime;
+pub mod state_index;
 pub mod storable;
 pub mod store;
 pub mod testing;

@@ -4,6 +4,7 @@
 
 use super::{state_tag, to_u128, Dao};
 use candid::{Nat, Principal};
+use contract_runtime::state_index::newest_first_page;
 use contract_runtime::storable::Candid;
 use dao_api::{
     staking_subaccount, Ballot, Proposal, ProposalAction, ProposalState, ProposalsRequest, ProposeArgs, Vote, VoteArgs,
@@ -180,30 +181,9 @@ impl<M: Memory> Dao<M> {
 
     /// Newest first, every proposal or those in one state. No scan: the ids are consecutive, the states indexed.
     pub fn proposals_page(&self, request: &ProposalsRequest) -> Page<Proposal> {
-        let limit = request.page.effective_limit();
-        let offset = request.page.offset;
-        let (total, ids): (u64, Vec<u64>) = match request.state {
-            None => {
-                let total = self.config().next_proposal_id;
-                (total, (0..total.saturating_sub(offset)).rev().take(limit).collect())
-            }
-            Some(state) => {
-                let tag = state_tag(state);
-                let ids = self
-                    .by_state
-                    .range((tag, 0)..=(tag, u64::MAX))
-                    .rev()
-                    .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-                    .take(limit)
-                    .map(|entry| entry.key().1)
-                    .collect();
-                (self.count_of(state), ids)
-            }
-        };
-        let items: Vec<Proposal> = ids.into_iter().filter_map(|id| self.proposal(id).ok()).collect();
-        let end = offset.saturating_add(items.len() as u64);
-        let next_offset = (end < total && !items.is_empty()).then_some(end);
-        Page { items, total, next_offset }
+        let state = request.state.map(|state| (state_tag(state), self.count_of(state)));
+        let count = self.config().next_proposal_id;
+        newest_first_page(&self.by_state, count, state, &request.page, |id| self.proposal(id).ok())
     }
 }
 
