@@ -104,3 +104,23 @@ pub fn assert_state_error<T: std::fmt::Debug>(result: Result<T, FleetError>, con
 pub fn assert_unauthorized<T: std::fmt::Debug>(result: Result<T, FleetError>) {
     assert!(matches!(result, Err(FleetError::Unauthorized(_))), "expected Unauthorized, got {result:?}");
 }
+
+/// One nanosecond-clock second.
+pub const SECOND: u64 = 1_000_000_000;
+
+/// The participant numbered `n` (a recipient, a buyer, a member...): 29 bytes, distinct for every `n`.
+pub fn user(n: u32) -> Principal {
+    let mut bytes = [0x55; 29];
+    bytes[..4].copy_from_slice(&n.to_be_bytes());
+    Principal::from_slice(&bytes)
+}
+
+/// The contract's owner in the kinds' tests.
+pub fn owner() -> Principal {
+    Principal::from_slice(&[0x0A; 29])
+}
+
+/// A caller with no role in the contract.
+pub fn stranger() -> Principal {
+    Principal::from_slice(&[0x5E; 29])
+}

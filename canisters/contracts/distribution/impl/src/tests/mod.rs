@@ -16,23 +16,8 @@ use ic_stable_structures::VectorMemory;
 use std::cell::RefCell;
 
 pub const FEE: u128 = 10;
-pub const SECOND: u64 = 1_000_000_000;
 
-pub use contract_runtime::testing::block_on;
-
-pub fn user(n: u32) -> Principal {
-    let mut bytes = [0x55; 29];
-    bytes[..4].copy_from_slice(&n.to_be_bytes());
-    Principal::from_slice(&bytes)
-}
-
-pub fn owner() -> Principal {
-    Principal::from_slice(&[0x0A; 29])
-}
-
-pub fn stranger() -> Principal {
-    Principal::from_slice(&[0x5E; 29])
-}
+pub use contract_runtime::testing::{block_on, owner, stranger, user, SECOND};
 
 pub struct World {
     pub memories: Vec<VectorMemory>,

@@ -19,24 +19,9 @@ use std::cell::RefCell;
 
 pub const SALE_FEE: u128 = 10;
 pub const PAYMENT_FEE: u128 = 3;
-pub const SECOND: u64 = 1_000_000_000;
 pub const HOUR: u64 = 3_600 * SECOND;
 
-pub use contract_runtime::testing::block_on;
-
-pub fn user(n: u32) -> Principal {
-    let mut bytes = [0x55; 29];
-    bytes[..4].copy_from_slice(&n.to_be_bytes());
-    Principal::from_slice(&bytes)
-}
-
-pub fn owner() -> Principal {
-    Principal::from_slice(&[0x0A; 29])
-}
-
-pub fn stranger() -> Principal {
-    Principal::from_slice(&[0x5E; 29])
-}
+pub use contract_runtime::testing::{block_on, owner, stranger, user, SECOND};
 
 /// A sale starting in an hour and lasting an hour: 2 payment units buy 5 tokens, soft cap 1,000, hard cap 10,000,
 /// 10 to 2,000 per buyer, no allow-list, no vesting.
