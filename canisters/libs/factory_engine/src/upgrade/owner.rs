@@ -10,7 +10,7 @@ use semver::Version;
 
 use super::api::*;
 use super::machine::run_task;
-use super::path::{plan, policy_target};
+use super::path::{plan, policy_target, PlannedVersion};
 use super::store::Task;
 use crate::api::VersionStatus;
 use crate::contracts::ContractRecord;
@@ -70,17 +70,25 @@ impl<M: Memory> Factory<M> {
 
     /// `getUpgradePath`: the steps from the installed version to `target` (default: the newest the policy allows).
     pub fn upgrade_path(&self, contract: Principal, target: Option<String>) -> Result<UpgradePath, FleetError> {
+        self.upgrade_path_in(contract, target, &self.registry.planned_versions())
+    }
+
+    fn upgrade_path_in(
+        &self,
+        contract: Principal,
+        target: Option<String>,
+        versions: &[PlannedVersion],
+    ) -> Result<UpgradePath, FleetError> {
         let record =
             self.contracts.get(&contract).ok_or_else(|| FleetError::not_found(format!("contract {contract}")))?;
         let installed = Version::parse(&record.version).map_err(|e| {
             FleetError::invalid_state(format!("recorded version {} is not semver: {e}", record.version))
         })?;
-        let versions = self.registry.planned_versions();
         let target = match target {
             Some(t) => fleet_api::version::parse_version(&t)?,
-            None => policy_target(&record.upgrade_policy, &installed, &versions)?,
+            None => policy_target(&record.upgrade_policy, &installed, versions)?,
         };
-        let steps = plan(&installed, &target, &versions)?;
+        let steps = plan(&installed, &target, versions)?;
         Ok(UpgradePath {
             contract,
             installed: installed.to_string(),
@@ -102,7 +110,10 @@ impl<M: Memory> Factory<M> {
     ) -> Result<u64, FleetError> {
         let record = self.owned(caller, &contract)?;
         self.not_busy(&contract)?;
-        let path = self.upgrade_path(contract, target)?;
+        let versions = self.registry.planned_versions();
+        // The records are decoded anyway: the machine's sha256 checks need no registry read after this.
+        self.upgrades.cache_shas(&versions);
+        let path = self.upgrade_path_in(contract, target, &versions)?;
         if path.steps.is_empty() {
             return Err(FleetError::invalid(format!("contract {contract} already runs {}", path.target)));
         }

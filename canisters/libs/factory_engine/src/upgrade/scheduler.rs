@@ -115,7 +115,12 @@ impl<M: Memory> Factory<M> {
             };
             considered += 1;
             rollout.considered += 1;
-            let versions = versions.get_or_insert_with(|| self.registry.planned_versions());
+            if versions.is_none() {
+                let planned = self.registry.planned_versions();
+                self.upgrades.cache_shas(&planned);
+                versions = Some(planned);
+            }
+            let versions = versions.as_deref().unwrap_or_default();
             let (state, path, from, reason) = self.eligibility(&contract, &target, versions, &mut paths);
             if state == TaskState::Queued {
                 rollout.selected += 1;

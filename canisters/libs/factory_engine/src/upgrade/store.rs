@@ -402,6 +402,13 @@ impl<M: Memory> UpgradeStore<M> {
         self.sha_cache.insert(version.to_string(), sha);
     }
 
+    /// Caches the sha256 of every version past uploading (from records already decoded).
+    pub fn cache_shas(&mut self, versions: &[super::path::PlannedVersion]) {
+        for v in versions.iter().filter(|v| v.status != crate::api::VersionStatus::Uploading) {
+            self.sha_cache.insert(v.version.to_string(), v.sha256.clone());
+        }
+    }
+
     pub fn prove_install(&mut self, task: u64, step: u32) {
         self.proven_installs.insert((task, step));
     }
