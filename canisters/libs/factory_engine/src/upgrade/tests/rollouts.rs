@@ -263,3 +263,29 @@ fn a_freed_slot_starts_a_queued_task_only_while_the_rollout_runs_within_its_limi
     drop(f);
     assert_eq!(startable(&env), None, "the failure budget is spent");
 }
+
+#[test]
+fn a_counters_cell_without_the_hot_part_takes_the_counts_and_knobs_from_the_rollout_record() {
+    let (env, _contracts, _) = fleet();
+    let plan = RolloutPlan { stop_timeout_seconds: Some(42), ..plan(RolloutSelector::AllEligible) };
+    let started = env.factory.borrow_mut().start_rollout(&releaser(), 10, plan).unwrap();
+    // One tick admits and counts some tasks; the hot counts are then written into the record by a pause.
+    env.factory.borrow_mut().plan_tick(20, env.rt.self_id, &|| false);
+    env.factory.borrow_mut().pause_rollout(&releaser(), 21, started.id).unwrap();
+    let before = env.factory.borrow().rollout_view(started.id).unwrap();
+    assert!(before.counts.queued > 0, "{before:?}");
+    // The factory's upgrade from the candid counters cell (format 1): no hot part.
+    env.factory.borrow_mut().upgrades.forget_hot();
+    env.upgrade();
+    env.factory.borrow_mut().upgrades.forget_hot();
+    let f = env.factory.borrow();
+    assert_eq!(f.upgrades.task_params(started.id).stop_timeout_ns, 42_000_000_000, "knobs from the plan");
+    assert_eq!(f.rollout_view(started.id).unwrap().counts, before.counts, "counts from the record");
+    drop(f);
+    env.factory.borrow_mut().resume_rollout(&releaser(), 30, started.id).unwrap();
+    drive(&env);
+    let done = env.factory.borrow().rollout_view(started.id).unwrap();
+    assert_eq!(done.state, RolloutState::Finished, "{done:?}");
+    assert_eq!(done.counts.queued + done.counts.in_flight, 0, "{done:?}");
+    assert_eq!(done.counts.done + done.counts.skipped + done.counts.failures(), done.considered, "{done:?}");
+}
