@@ -70,16 +70,21 @@ fn tick() {
     });
 }
 
-/// Runs task `id`, then, while the active rollout has a free slot and a queued task, that task: a slot freed
-/// between ticks is refilled in the message that freed it, not at the next tick. Each start is written (Queued →
-/// Preflight) before its first await, so two messages never start the same task, and the slot check reads the
-/// counts those writes keep.
+/// Runs task `id`, then, while the active rollout has a free slot and a task to start, that task: a slot freed
+/// between ticks is refilled in the message that freed it, not at the next tick, and when nothing is queued that
+/// message admits the selector's next contracts itself (`next_between_ticks`, within `TICK_INSTRUCTION_BUDGET` of
+/// the message). Each start is written (Queued → Preflight) before its first await, so two messages never start the
+/// same task, and the slot check reads the counts those writes keep.
 async fn drive(id: u64) {
     let mut next = Some(id);
     for _ in 0..=2 * crate::upgrade::rollouts::MAX_CONCURRENCY {
         let Some(id) = next else { return };
         crate::upgrade::machine::run_task(&IcRuntime, &CanisterState, id).await;
-        next = CanisterState.with(|f| f.upgrades.startable_queued(|t| f.running_tasks.contains(t)));
+        let over_budget = || ic_cdk::api::performance_counter(0) > TICK_INSTRUCTION_BUDGET;
+        next = CanisterState.with(|f| {
+            let running = f.running_tasks.clone();
+            f.next_between_ticks(now(), &over_budget, &|t| running.contains(t))
+        });
     }
 }
 

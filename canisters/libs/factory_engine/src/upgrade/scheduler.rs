@@ -77,6 +77,35 @@ impl<M: Memory> Factory<M> {
         plan
     }
 
+    /// The queued task a slot freed between ticks should start, admitting the selector's next contracts first
+    /// when none is queued (the same bounded `admit` as a tick, with its eligibility checks): the finishing task's
+    /// message keeps the concurrency limit full instead of leaving the slot to the next tick. `skip` names tasks a
+    /// live future already owns. Nothing is admitted unless the rollout runs with a free slot and its failure
+    /// budget unspent (`admission_open`, from the hot cell); the record is read only when something may be admitted.
+    pub fn next_between_ticks(
+        &mut self,
+        now: u64,
+        over_budget: &dyn Fn() -> bool,
+        skip: &dyn Fn(u64) -> bool,
+    ) -> Option<u64> {
+        if let Some(id) = self.upgrades.startable_queued(skip) {
+            return Some(id);
+        }
+        let id = self.upgrades.admission_open()?;
+        let mut rollout = self.upgrades.rollout(id).ok()?;
+        if rollout.state != RolloutState::Running || rollout.selection_complete {
+            if rollout.selection_complete {
+                self.upgrades.note_selection_done(id);
+            }
+            return None;
+        }
+        self.admit(&mut rollout, now, over_budget);
+        if rollout.selection_complete {
+            self.upgrades.note_selection_done(id);
+        }
+        self.upgrades.startable_queued(skip)
+    }
+
     fn resume_orphans(&self, rollout: u64, limit: usize, plan: &mut TickPlan) {
         for state in TaskState::IN_FLIGHT {
             for id in self.upgrades.tasks_in(rollout, state, limit) {

@@ -130,6 +130,10 @@ pub struct UpgradeStore<M: Memory> {
     /// Heap only: `(task, step)` whose install this heap saw succeed (its reply, or a status read after a resume).
     /// Empty after the factory's own upgrade, so a resumed verification reads the facts again.
     proven_installs: BTreeSet<(u64, u32)>,
+    /// Heap only: the active rollout whose selector has named every contract (`selection_complete`, which never
+    /// becomes false again), so a task finishing between ticks does not read its record to admit nothing. Empty
+    /// after the factory's own upgrade: the first refill reads the record once and learns it again.
+    selection_done: Option<u64>,
 }
 
 /// The memories of an `UpgradeStore`, in the order `memory.rs` names them.
@@ -160,6 +164,7 @@ impl<M: Memory> UpgradeStore<M> {
             journal_by_contract: StableBTreeMap::init(m.journal_by_contract),
             sha_cache: BTreeMap::new(),
             proven_installs: BTreeSet::new(),
+            selection_done: None,
         }
     }
 
@@ -274,6 +279,19 @@ impl<M: Memory> UpgradeStore<M> {
         }
         let code = TaskState::Queued.code();
         self.by_state.range((id, code, 0)..=(id, code, u64::MAX)).map(|e| e.key().2).find(|t| !skip(*t))
+    }
+
+    /// The active rollout, if a task finishing between ticks may admit more of its contracts: it runs, a slot is
+    /// free, the failure budget is not spent, and its selection is not known to be complete (hot cell and heap
+    /// only, no record read).
+    pub fn admission_open(&mut self) -> Option<u64> {
+        let id = self.meta.get().active_rollout?;
+        (self.selection_done != Some(id) && self.hot_of(id)?.may_start()).then_some(id)
+    }
+
+    /// Remembers (heap only) that rollout `id`'s selector has named every contract.
+    pub fn note_selection_done(&mut self, id: u64) {
+        self.selection_done = Some(id);
     }
 
     /// The knobs of a task of rollout `id` (0: an owner's upgrade, the defaults): from the hot cell, no record read.

@@ -289,3 +289,101 @@ fn a_counters_cell_without_the_hot_part_takes_the_counts_and_knobs_from_the_roll
     assert_eq!(done.counts.queued + done.counts.in_flight, 0, "{done:?}");
     assert_eq!(done.counts.done + done.counts.skipped + done.counts.failures(), done.considered, "{done:?}");
 }
+
+/// What `canister_upgrade::drive` asks when a task finishes between ticks.
+fn next_between_ticks(env: &Env, over_budget: bool) -> Option<u64> {
+    let mut f = env.factory.borrow_mut();
+    let running = f.running_tasks.clone();
+    f.next_between_ticks(40, &|| over_budget, &|t| running.contains(t))
+}
+
+/// Moves task `id` from `from` to `to` by hand (what the step machine would write).
+fn move_task(env: &Env, id: u64, from: TaskState, to: TaskState) {
+    let mut f = env.factory.borrow_mut();
+    let mut task = f.upgrades.task(id).unwrap();
+    assert_eq!(task.state, from);
+    task.state = to;
+    f.upgrades.save_task(from, &task, format!("{to:?}"));
+}
+
+fn considered(env: &Env, id: u64) -> (u64, TaskCounts) {
+    let view = env.factory.borrow().rollout_view(id).unwrap();
+    (view.considered, view.counts)
+}
+
+#[test]
+fn a_slot_freed_with_nothing_queued_admits_the_next_eligible_contracts_in_the_finishing_message() {
+    let (env, contracts, _) = fleet();
+    let wide = RolloutPlan { failure_budget: 10, ..plan(RolloutSelector::AllEligible) };
+    let started = env.factory.borrow_mut().start_rollout(&releaser(), 10, wide).unwrap();
+    let contract_of = |id: u64| env.factory.borrow().upgrades.task(id).unwrap().contract;
+    // Paused, or the message's budget spent: nothing is admitted.
+    env.factory.borrow_mut().pause_rollout(&releaser(), 11, started.id).unwrap();
+    assert_eq!(next_between_ticks(&env, false), None);
+    env.factory.borrow_mut().resume_rollout(&releaser(), 12, started.id).unwrap();
+    assert_eq!(next_between_ticks(&env, true), None);
+    assert_eq!(considered(&env, started.id).0, 0, "nothing considered while paused or over budget");
+    // Nothing queued, a slot free: up to the concurrency (2) admitted, the first returned to start.
+    let a = next_between_ticks(&env, false).expect("admitted and startable");
+    assert_eq!(contract_of(a), contracts[0]);
+    let (seen, counts) = considered(&env, started.id);
+    assert_eq!((seen, counts.queued), (2, 2));
+    move_task(&env, a, TaskState::Queued, TaskState::Preflight);
+    // One queued: it is taken, nothing more admitted.
+    let b = next_between_ticks(&env, false).expect("the queued one");
+    assert_eq!(contract_of(b), contracts[1]);
+    move_task(&env, b, TaskState::Queued, TaskState::Preflight);
+    assert_eq!(considered(&env, started.id).0, 2);
+    // Both slots taken: nothing starts and nothing is admitted.
+    assert_eq!(next_between_ticks(&env, false), None);
+    assert_eq!(considered(&env, started.id).0, 2);
+    // `a` finishes with the queue empty: its message admits contracts 2 (Auto) and 3 (AutoWithinMajor, same major).
+    move_task(&env, a, TaskState::Preflight, TaskState::Done);
+    let c = next_between_ticks(&env, false).expect("admitted in the finishing message");
+    assert_eq!(contract_of(c), contracts[2]);
+    assert_eq!(considered(&env, started.id).0, 4);
+    move_task(&env, c, TaskState::Queued, TaskState::Preflight);
+    move_task(&env, b, TaskState::Preflight, TaskState::Done);
+    let d = next_between_ticks(&env, false).expect("contract 3, queued already");
+    assert_eq!(contract_of(d), contracts[3]);
+    move_task(&env, d, TaskState::Queued, TaskState::Preflight);
+    // The Manual and the Pinned contracts are considered and skipped, as in a tick; then the selection is complete.
+    move_task(&env, c, TaskState::Preflight, TaskState::Done);
+    assert_eq!(next_between_ticks(&env, false), None);
+    let view = env.factory.borrow().rollout_view(started.id).unwrap();
+    assert!(view.selection_complete, "{view:?}");
+    assert_eq!((view.considered, view.counts.skipped, view.counts.in_flight), (6, 2, 1), "{view:?}");
+    let f = env.factory.borrow();
+    let skipped = f.rollout_tasks(started.id, Some(TaskState::Skipped), fleet_api::PageRequest::new(0, 10)).unwrap();
+    assert!(skipped.items.iter().all(|t| t.reason.as_deref().unwrap_or("").starts_with("NotOptedIn")), "{skipped:?}");
+    assert!(skipped.items.iter().all(|t| t.contract == contracts[4] || t.contract == contracts[5]));
+    drop(f);
+    // The last one finishes: the tick finishes the rollout with every count consistent.
+    move_task(&env, d, TaskState::Preflight, TaskState::Done);
+    assert_eq!(next_between_ticks(&env, false), None);
+    env.factory.borrow_mut().plan_tick(50, env.rt.self_id, &|| false);
+    let done = env.factory.borrow().rollout_view(started.id).unwrap();
+    assert_eq!(done.state, RolloutState::Finished, "{done:?}");
+    assert_eq!((done.counts.done, done.counts.skipped, done.counts.queued, done.counts.in_flight), (4, 2, 0, 0));
+}
+
+#[test]
+fn a_freed_slot_admits_nothing_once_the_failure_budget_is_spent_or_the_rollout_is_aborting() {
+    let (env, _contracts, _) = fleet();
+    let narrow = RolloutPlan { failure_budget: 1, ..plan(RolloutSelector::AllEligible) };
+    let started = env.factory.borrow_mut().start_rollout(&releaser(), 10, narrow).unwrap();
+    let a = next_between_ticks(&env, false).unwrap();
+    move_task(&env, a, TaskState::Queued, TaskState::Preflight);
+    let b = next_between_ticks(&env, false).unwrap();
+    move_task(&env, b, TaskState::Queued, TaskState::Preflight);
+    // One fails (the budget of 1 is spent, no tick has paused the rollout yet): its free slot admits nothing.
+    move_task(&env, a, TaskState::Preflight, TaskState::Failed);
+    assert_eq!(next_between_ticks(&env, false), None);
+    assert_eq!(considered(&env, started.id).0, 2);
+    // Aborting: nothing either.
+    env.factory.borrow_mut().abort_rollout(&releaser(), 20, started.id).unwrap();
+    move_task(&env, b, TaskState::Preflight, TaskState::Done);
+    assert_eq!(next_between_ticks(&env, false), None);
+    let (seen, counts) = considered(&env, started.id);
+    assert_eq!((seen, counts.queued, counts.in_flight), (2, 0, 0));
+}
