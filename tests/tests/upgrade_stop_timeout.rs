@@ -43,9 +43,10 @@ const CONTRACTS: usize = 4;
 /// The contract that holds a call open.
 const HOLDING: usize = 1;
 const STOP_TIMEOUT_S: u64 = 10;
-/// How long the holder keeps the call open: far past the stop timeout and the rollout's end, below the IC's own
-/// 5-minute `stop_canister` timeout (so only the engine's restart can end the stop while the call is open).
-const HOLD_FOR: Duration = Duration::from_secs(120);
+/// How long the holder keeps the call open: past the stop timeout and the rollout's end (which must come first), and
+/// below the IC's own 5-minute `stop_canister` timeout, so only the engine's restart can end the stop while the call
+/// is open. (Each round the holder's self-calls fill the round: a longer hold costs test time, not coverage.)
+const HOLD_FOR: Duration = Duration::from_secs(40);
 
 fn sha(wasm: &[u8]) -> Vec<u8> {
     Sha256::digest(wasm).to_vec()
@@ -212,7 +213,7 @@ fn a_contract_holding_a_call_open_times_out_its_stop_is_started_again_on_its_old
     assert_eq!(done.state, RolloutState::Finished, "{done:?}");
     assert_eq!((done.counts.done, done.counts.failed, done.counts.rolled_back), (3, 1, 0), "{done:?}");
     // Given up after the rollout's timeout (not the IC's 5 minutes): a few ticks past it.
-    assert!(settled_after_s >= STOP_TIMEOUT_S && settled_after_s < STOP_TIMEOUT_S + 30, "{settled_after_s} s");
+    assert!(settled_after_s >= STOP_TIMEOUT_S && settled_after_s < STOP_TIMEOUT_S + 20, "{settled_after_s} s");
 
     // The task says why; the journal shows the stop, its timeout and the restart without an install.
     let failed = lab.tasks(rollout.id, TaskState::Failed);
@@ -260,6 +261,7 @@ fn a_contract_holding_a_call_open_times_out_its_stop_is_started_again_on_its_old
     let reply = lab.pic.await_call(open).expect("open completes once the holder replies");
     let (hops,): (u64,) = candid::decode_args(&reply).expect("open's reply");
     assert!(hops > 0, "the holder kept the call open over self-calls");
+    println!("rollout settled {settled_after_s} s after its start (stop timeout {STOP_TIMEOUT_S} s); the call stayed open over {hops} self-calls");
     let transfer = TransferArg {
         from_subaccount: None,
         to: Account { owner: principal("someone"), subaccount: None },
