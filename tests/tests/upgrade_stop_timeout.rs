@@ -279,3 +279,14 @@ fn a_contract_holding_a_call_open_times_out_its_stop_is_started_again_on_its_old
         assert_eq!(lab.status(*contract), "Running", "contract {contract}");
     }
 }
+
+/// `token_hold.did` is `token.did` plus `holdCallOpen`: it must follow the token's interface when that changes.
+#[test]
+fn token_hold_did_is_the_token_did_plus_hold_call_open() {
+    let token = include_str!("../../canisters/contracts/token/api/token.did");
+    let hold = include_str!("../fixtures/token_hold/token_hold.did");
+    let service_end = token.trim_end().strip_suffix("};").expect("token.did ends its service with `};`");
+    let extra = hold.strip_prefix(service_end).expect("token_hold.did starts with the whole of token.did's service");
+    let methods: Vec<&str> = extra.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("//")).collect();
+    assert_eq!(methods, ["holdCallOpen : (holder : principal, until_ns : nat64) -> (nat64);", "};"]);
+}
