@@ -4,7 +4,12 @@
 //! selector (a bounded batch, never a scan of all tasks or all contracts), and moves the rollout along (canary done,
 //! failure budget spent, finished, aborted). The canister layer then spawns one future per task to run
 //! (`machine::run_task`). Every read is a range of the `(rollout, state, task)` index: a tick costs the same with 10
-//! or 100,000 tasks.
+//! or 100,000 tasks. Between ticks, a task that finishes asks `next_between_ticks` for the next one to start in its
+//! own message (admitting the selector's next contracts when none is queued), so the concurrency limit stays full.
+//! That admission is the tick's own `admit`, run synchronously in one message: it reads the rollout record, moves
+//! its cursor and writes it back with no await between, so a tick and a finishing task never consider the same
+//! contract twice, and a factory upgrade or a trap loses nothing (the cursor and the tasks are stable; the only heap
+//! state, the selection-complete hint, is re-learnt from the record).
 
 use candid::Principal;
 use ic_stable_structures::Memory;
