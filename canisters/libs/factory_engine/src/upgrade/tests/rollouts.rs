@@ -250,12 +250,7 @@ fn a_freed_slot_starts_a_queued_task_only_while_the_rollout_runs_within_its_limi
     env.factory.borrow_mut().resume_rollout(&releaser(), 31, started.id).unwrap();
     assert_eq!(startable(&env), Some(next));
     // The failure budget (2) spent: nothing starts, even before a tick pauses the rollout.
-    for id in [tick.run[1]] {
-        let mut f = env.factory.borrow_mut();
-        let mut task = f.upgrades.task(id).unwrap();
-        task.state = TaskState::Failed;
-        f.upgrades.save_task(TaskState::Preflight, &task, "failed".into());
-    }
+    move_task(&env, tick.run[1], TaskState::Preflight, TaskState::Failed);
     let mut f = env.factory.borrow_mut();
     let mut task = f.upgrades.task(next).unwrap();
     task.state = TaskState::RolledBack;
