@@ -1,4 +1,4 @@
-//! Point 2: the ic0 system API as ic-cdk 0.19, ic-cdk-timers 1.0 and ic-stable-structures use it,
+//! Point 2: the ic0 system API as ic-cdk 0.19/0.20, ic-cdk-timers 1.0 and ic-stable-structures use it,
 //! including the allowed-context rules.
 
 use crate::support::*;

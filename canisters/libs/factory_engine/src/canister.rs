@@ -239,7 +239,7 @@ pub fn notify_status_changed(contract_id: Principal, status: String) -> Result<(
 pub async fn notify_visibility_changed(contract_id: Principal, is_public: bool) -> Result<(), FleetError> {
     let mut pending = with(|f| f.notify_visibility_changed(ic_cdk::api::msg_caller(), contract_id, is_public, now()))?;
     while pending {
-        if ic_cdk::management_canister::raw_rand().await.is_err() {
+        if ic_cdk_management_canister::raw_rand().await.is_err() {
             break;
         }
         pending = with(|f| f.contracts.propagate_visibility(crate::contracts::VISIBILITY_BATCH));

@@ -96,7 +96,7 @@ pub struct IcRuntime;
 
 mod ic {
     use super::*;
-    use ic_cdk::management_canister as mgmt;
+    use ic_cdk_management_canister as mgmt;
 
     fn describe(e: impl std::fmt::Display) -> String {
         e.to_string()
@@ -275,7 +275,12 @@ mod ic {
         }
 
         async fn take_snapshot(&self, canister: Principal, replace: Option<Vec<u8>>) -> CallResult<SnapshotFacts> {
-            let args = mgmt::TakeCanisterSnapshotArgs { canister_id: canister, replace_snapshot: replace };
+            let args = mgmt::TakeCanisterSnapshotArgs {
+                canister_id: canister,
+                replace_snapshot: replace,
+                uninstall_code: None,
+                sender_canister_version: None,
+            };
             let snapshot = mgmt::take_canister_snapshot(&args).await.map_err(describe)?;
             Ok(SnapshotFacts { id: snapshot.id, taken_at: snapshot.taken_at_timestamp })
         }
